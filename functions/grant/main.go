@@ -1,0 +1,41 @@
+// Command grant runs the workflow's Grant task: it applies an approved
+// request's access on its target and records the request active.
+package main
+
+import (
+	"context"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/jitaccess/jit/shared/grant"
+	"github.com/jitaccess/jit/shared/lambdaenv"
+	"github.com/jitaccess/jit/shared/policy"
+	"github.com/jitaccess/jit/shared/store"
+)
+
+type config struct {
+	Table, LogLevel string
+}
+
+func main() {
+	env := lambdaenv.New()
+	cfg := config{Table: env.Require("TABLE_NAME"), LogLevel: env.Optional("LOG_LEVEL", "INFO")}
+	log := lambdaenv.Logger(cfg.LogLevel)
+	if err := env.Err(); err != nil {
+		lambdaenv.Fatal(log, "configuration", err)
+	}
+	awsCfg, err := lambdaenv.AWS(context.Background())
+	if err != nil {
+		lambdaenv.Fatal(log, "configuration", err)
+	}
+	h := &grant.Handler{
+		Store:     store.New(dynamodb.NewFromConfig(awsCfg), cfg.Table),
+		Providers: map[string]grant.Provider{policy.ProviderIAMRoleTrust: &grant.IAMRoleTrust{IAM: iam.NewFromConfig(awsCfg)}},
+		Logger:    log,
+		Now:       time.Now,
+	}
+	lambda.Start(h.Grant)
+}

@@ -1,0 +1,166 @@
+package access
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// Request is one ask for temporary access to one resource.
+type Request struct {
+	ID            string        `json:"id"`
+	Resource      string        `json:"resource"`
+	Requester     string        `json:"requester"`
+	Reason        string        `json:"reason"`
+	Duration      time.Duration `json:"-"`
+	Status        Status        `json:"status"`
+	PolicyVersion int           `json:"policy_version"`
+	Target        Target        `json:"target"`
+	Approvers     []string      `json:"approvers"`
+	CreatedAt     time.Time     `json:"created_at"`
+	UpdatedAt     time.Time     `json:"updated_at"`
+	DecidedBy     string        `json:"decided_by,omitempty"`
+	DecidedAt     *time.Time    `json:"decided_at,omitempty"`
+	GrantedAt     *time.Time    `json:"granted_at,omitempty"`
+	ExpiresAt     *time.Time    `json:"expires_at,omitempty"`
+	EndedAt       *time.Time    `json:"ended_at,omitempty"`
+}
+
+// Target is what a grant changes. Provider selects the grant provider;
+// the other fields are that provider's parameters.
+type Target struct {
+	Provider string `json:"provider"`
+	RoleARN  string `json:"role_arn,omitempty"`
+}
+
+// Event is one immutable entry of a request's audit trail.
+type Event struct {
+	RequestID string            `json:"request_id"`
+	Type      string            `json:"type"`
+	Actor     string            `json:"actor"`
+	At        time.Time         `json:"at"`
+	From      Status            `json:"from,omitempty"`
+	To        Status            `json:"to,omitempty"`
+	Detail    map[string]string `json:"detail,omitempty"`
+}
+
+// Event types. A transition's event type is the status it reaches; these
+// are the events that do not change status.
+const (
+	EventCreated           = "created"
+	EventApprovalRequested = "approval_requested"
+)
+
+// System is the actor recorded for steps the workflow takes on its own.
+const System = "system"
+
+// Sentinel errors, matched with errors.Is at the edges.
+var (
+	ErrNotFound  = errors.New("not found")
+	ErrForbidden = errors.New("forbidden")
+)
+
+// ValidationError says which input field is wrong and why, in words meant
+// for the caller.
+type ValidationError struct {
+	Field   string
+	Message string
+}
+
+func (e *ValidationError) Error() string {
+	if e.Field == "" {
+		return e.Message
+	}
+	return e.Field + ": " + e.Message
+}
+
+// Invalid builds a ValidationError.
+func Invalid(field, format string, args ...any) error {
+	return &ValidationError{Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// ParseDuration reads a duration as requesters write it: "90s", "15m",
+// "2h", "1h30m". It must be positive and a whole number of seconds.
+func ParseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, errors.New("is required (e.g. \"15m\", \"2h\")")
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration (use e.g. \"90s\", \"15m\", \"2h\")", s)
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("%q must be positive", s)
+	}
+	if d%time.Second != 0 {
+		return 0, fmt.Errorf("%q must be a whole number of seconds", s)
+	}
+	return d, nil
+}
+
+// FormatDuration writes d the way ParseDuration reads it, without the
+// zero units time.Duration.String adds ("1h0m0s" becomes "1h").
+func FormatDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}
+
+// crockford is the base32 alphabet of ULIDs: sortable, no ambiguous letters.
+const crockford = "0123456789abcdefghjkmnpqrstvwxyz"
+
+// NewID returns a request id that sorts by creation time: 48 bits of
+// milliseconds then 80 random bits, 26 base32 characters. It is also the
+// Step Functions execution name, so it must stay within [0-9a-z].
+func NewID(now time.Time, random io.Reader) (string, error) {
+	if random == nil {
+		random = rand.Reader
+	}
+	var b [16]byte
+	ms := uint64(now.UnixMilli())
+	for i := 5; i >= 0; i-- {
+		b[i] = byte(ms)
+		ms >>= 8
+	}
+	if _, err := io.ReadFull(random, b[6:]); err != nil {
+		return "", fmt.Errorf("new request id: %w", err)
+	}
+	// 128 bits as 26 five-bit groups, most significant first (the first
+	// group holds only the top 3 bits).
+	var out [26]byte
+	var acc uint64
+	var hi uint64 = uint64(b[0])<<56 | uint64(b[1])<<48 | uint64(b[2])<<40 | uint64(b[3])<<32 |
+		uint64(b[4])<<24 | uint64(b[5])<<16 | uint64(b[6])<<8 | uint64(b[7])
+	var lo uint64 = uint64(b[8])<<56 | uint64(b[9])<<48 | uint64(b[10])<<40 | uint64(b[11])<<32 |
+		uint64(b[12])<<24 | uint64(b[13])<<16 | uint64(b[14])<<8 | uint64(b[15])
+	for i := 25; i >= 0; i-- {
+		acc = lo & 31
+		lo = lo>>5 | hi<<59
+		hi >>= 5
+		out[i] = crockford[acc]
+	}
+	return string(out[:]), nil
+}
+
+// ValidID reports whether s has the shape of a request id, so malformed ids
+// are refused before any lookup.
+func ValidID(s string) bool {
+	if len(s) != 26 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !strings.ContainsRune(crockford, rune(s[i])) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,310 @@
+package api
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/jitaccess/jit/shared/access"
+	"github.com/jitaccess/jit/shared/policy"
+	"github.com/jitaccess/jit/shared/store"
+	"github.com/jitaccess/jit/shared/workflow"
+)
+
+// Store is what the API needs from the table.
+type Store interface {
+	CreateRequest(context.Context, *access.Request, access.Event) error
+	GetRequest(context.Context, string) (*access.Request, error)
+	History(context.Context, string) ([]access.Event, error)
+	ListByRequester(ctx context.Context, requester string, limit int32, cursor string) (*store.Page, error)
+	CurrentPolicy(context.Context) (*store.PolicyVersion, error)
+	End(ctx context.Context, id string, to access.Status, at time.Time, actor string, detail map[string]string) error
+}
+
+// Workflow starts a request's execution.
+type Workflow interface {
+	Start(context.Context, workflow.Input) (string, error)
+}
+
+// Handler serves the requester API.
+type Handler struct {
+	Store    Store
+	Workflow Workflow
+	Logger   *slog.Logger
+	Now      func() time.Time
+	Random   io.Reader
+	// PublicBaseURL overrides the base of decision links (custom domain);
+	// empty means the URL the API was called on.
+	PublicBaseURL string
+}
+
+// Limits on what callers send.
+const (
+	maxBodyBytes    = 16 << 10
+	defaultPageSize = 20
+	maxPageSize     = 100
+)
+
+// Handle routes one API Gateway v2 event.
+func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	caller := callerARN(req)
+	if caller == "" {
+		// API Gateway's IAM authorizer should never let this through; refuse
+		// rather than act for nobody.
+		return h.toResponse(ctx, newError(http.StatusForbidden, "forbidden", "request is not signed with AWS credentials (SigV4)")), nil
+	}
+	var resp events.APIGatewayV2HTTPResponse
+	var err error
+	switch req.RouteKey {
+	case "POST /v1/requests":
+		resp, err = h.create(ctx, caller, req)
+	case "GET /v1/requests":
+		resp, err = h.list(ctx, caller, req)
+	case "GET /v1/requests/{id}":
+		resp, err = h.get(ctx, caller, req.PathParameters["id"])
+	default:
+		err = newError(http.StatusNotFound, "not_found", "no route "+req.RouteKey)
+	}
+	if err != nil {
+		return h.toResponse(ctx, err), nil
+	}
+	return resp, nil
+}
+
+func callerARN(req events.APIGatewayV2HTTPRequest) string {
+	if a := req.RequestContext.Authorizer; a != nil && a.IAM != nil {
+		return a.IAM.UserARN
+	}
+	return ""
+}
+
+// createBody is the JSON a requester sends.
+type createBody struct {
+	Resource string `json:"resource"`
+	Duration string `json:"duration"`
+	Reason   string `json:"reason"`
+}
+
+func (h *Handler) create(ctx context.Context, caller string, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	var body createBody
+	if err := decodeJSON(req, &body); err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	pv, doc, err := h.policy(ctx)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	now := h.Now().UTC()
+	r, err := NewRequest(body.Resource, body.Duration, body.Reason, caller, doc, pv.Version, now)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	if r.ID, err = access.NewID(now, h.Random); err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	res, _ := doc.Resource(r.Resource)
+	created := access.Event{
+		RequestID: r.ID, Type: access.EventCreated, Actor: caller, At: now, To: access.Pending,
+		Detail: map[string]string{"resource": r.Resource, "duration": access.FormatDuration(r.Duration), "policy_version": strconv.Itoa(pv.Version)},
+	}
+	if err := h.Store.CreateRequest(ctx, r, created); err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	_, err = h.Workflow.Start(ctx, workflow.Input{
+		RequestID:              r.ID,
+		LinkBaseURL:            h.baseURL(req),
+		ApprovalTimeoutSeconds: int64(res.Approval.Levels[0].Timeout.Std() / time.Second),
+	})
+	if err != nil {
+		// Without an execution nobody would ever be asked; end the request
+		// so it does not sit pending forever, and say so.
+		h.Logger.ErrorContext(ctx, "start workflow", "request", r.ID, "error", err.Error())
+		if endErr := h.Store.End(ctx, r.ID, access.Failed, h.Now().UTC(), access.System, map[string]string{"error": "workflow could not start"}); endErr != nil {
+			h.Logger.ErrorContext(ctx, "end request after failed start", "request", r.ID, "error", endErr.Error())
+		}
+		return events.APIGatewayV2HTTPResponse{}, newError(http.StatusServiceUnavailable, "unavailable", "the approval workflow could not be started; request "+r.ID+" was marked failed, please retry")
+	}
+	h.Logger.InfoContext(ctx, "request created", "request", r.ID, "resource", r.Resource, "requester", caller)
+	return jsonResponse(http.StatusCreated, view(r, nil)), nil
+}
+
+// NewRequest checks a create call against the policy and builds the
+// pending request. Every refusal is a *access.ValidationError naming the
+// field, or access.ErrForbidden when the caller may not request the
+// resource.
+func NewRequest(resource, duration, reason, caller string, doc *policy.Document, version int, now time.Time) (*access.Request, error) {
+	resource = strings.TrimSpace(resource)
+	if resource == "" {
+		return nil, access.Invalid("resource", "is required")
+	}
+	res, ok := doc.Resource(resource)
+	if !ok {
+		return nil, access.Invalid("resource", "%q is not a resource in the policy", resource)
+	}
+	if !res.MayRequest(caller) {
+		return nil, &apiError{Status: http.StatusForbidden, Code: "forbidden", Message: fmt.Sprintf("%s may not request %q under the current policy", caller, resource)}
+	}
+	var d time.Duration
+	if strings.TrimSpace(duration) == "" && res.DefaultDuration > 0 {
+		d = res.DefaultDuration.Std()
+	} else {
+		var err error
+		if d, err = access.ParseDuration(duration); err != nil {
+			return nil, access.Invalid("duration", "%s", err.Error())
+		}
+	}
+	if d < res.MinDuration.Std() {
+		return nil, access.Invalid("duration", "%s is shorter than the %s minimum for %q", access.FormatDuration(d), access.FormatDuration(res.MinDuration.Std()), resource)
+	}
+	if d > res.MaxDuration.Std() {
+		return nil, access.Invalid("duration", "%s exceeds the %s maximum for %q", access.FormatDuration(d), access.FormatDuration(res.MaxDuration.Std()), resource)
+	}
+	reason = strings.TrimSpace(reason)
+	if n := len([]rune(reason)); n < res.ReasonMinLength {
+		if n == 0 {
+			return nil, access.Invalid("reason", "is required")
+		}
+		return nil, access.Invalid("reason", "must be at least %d characters", res.ReasonMinLength)
+	}
+	if n := len([]rune(reason)); n > policy.MaxReasonLength {
+		return nil, access.Invalid("reason", "is %d characters; the limit is %d", n, policy.MaxReasonLength)
+	}
+	var approvers []string
+	for _, a := range res.Approval.Levels[0].Approvers {
+		approvers = append(approvers, a.Email)
+	}
+	return &access.Request{
+		Resource: res.Name, Requester: caller, Reason: reason, Duration: d,
+		Status: access.Pending, PolicyVersion: version,
+		Target:    access.Target{Provider: res.Target.Provider, RoleARN: res.Target.RoleARN},
+		Approvers: approvers, CreatedAt: now, UpdatedAt: now,
+	}, nil
+}
+
+func (h *Handler) policy(ctx context.Context) (*store.PolicyVersion, *policy.Document, error) {
+	pv, err := h.Store.CurrentPolicy(ctx)
+	if errors.Is(err, access.ErrNotFound) {
+		return nil, nil, newError(http.StatusServiceUnavailable, "no_policy", "no policy has been applied yet; an admin must apply one first")
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	doc, err := policy.Parse(pv.Document)
+	if err != nil {
+		return nil, nil, fmt.Errorf("stored policy version %d: %w", pv.Version, err)
+	}
+	return pv, doc, nil
+}
+
+// baseURL is where decision links point: the configured public URL, or the
+// scheme and host this call arrived on.
+func (h *Handler) baseURL(req events.APIGatewayV2HTTPRequest) string {
+	if h.PublicBaseURL != "" {
+		return strings.TrimRight(h.PublicBaseURL, "/")
+	}
+	proto := req.Headers["x-forwarded-proto"]
+	if proto != "http" {
+		proto = "https"
+	}
+	return proto + "://" + req.RequestContext.DomainName
+}
+
+func (h *Handler) get(ctx context.Context, caller, id string) (events.APIGatewayV2HTTPResponse, error) {
+	if !access.ValidID(id) {
+		return events.APIGatewayV2HTTPResponse{}, newError(http.StatusNotFound, "not_found", fmt.Sprintf("no request with id %q", id))
+	}
+	r, err := h.Store.GetRequest(ctx, id)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	// Someone else's request is reported as missing, not forbidden, so ids
+	// cannot be probed.
+	if r.Requester != caller {
+		return events.APIGatewayV2HTTPResponse{}, newError(http.StatusNotFound, "not_found", fmt.Sprintf("no request with id %q", id))
+	}
+	hist, err := h.Store.History(ctx, id)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	return jsonResponse(http.StatusOK, view(r, hist)), nil
+}
+
+func (h *Handler) list(ctx context.Context, caller string, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	limit := defaultPageSize
+	for k := range req.QueryStringParameters {
+		if k != "limit" && k != "cursor" {
+			return events.APIGatewayV2HTTPResponse{}, access.Invalid(k, "is not a known query parameter (known: limit, cursor)")
+		}
+	}
+	if s, ok := req.QueryStringParameters["limit"]; ok {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > maxPageSize {
+			return events.APIGatewayV2HTTPResponse{}, access.Invalid("limit", "must be a whole number from 1 to %d", maxPageSize)
+		}
+		limit = n
+	}
+	page, err := h.Store.ListByRequester(ctx, caller, int32(limit), req.QueryStringParameters["cursor"])
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	out := listView{Requests: make([]requestView, 0, len(page.Requests)), NextCursor: page.Next}
+	for _, r := range page.Requests {
+		out.Requests = append(out.Requests, view(r, nil))
+	}
+	return jsonResponse(http.StatusOK, out), nil
+}
+
+// decodeJSON reads exactly one JSON object with only known fields.
+func decodeJSON(req events.APIGatewayV2HTTPRequest, dst any) error {
+	if ct := req.Headers["content-type"]; ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
+		return &apiError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Message: "Content-Type must be application/json"}
+	}
+	raw := []byte(req.Body)
+	if req.IsBase64Encoded {
+		var err error
+		if raw, err = base64.StdEncoding.DecodeString(req.Body); err != nil {
+			return access.Invalid("", "body is not valid base64")
+		}
+	}
+	if len(raw) > maxBodyBytes {
+		return &apiError{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Message: fmt.Sprintf("body is %d bytes; the limit is %d", len(raw), maxBodyBytes)}
+	}
+	if len(strings.TrimSpace(string(raw))) == 0 {
+		return access.Invalid("", "body is required: a JSON object like {\"resource\": \"...\", \"duration\": \"15m\", \"reason\": \"...\"}")
+	}
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return access.Invalid("", "body is not valid: %s", describeJSONError(err))
+	}
+	if dec.More() {
+		return access.Invalid("", "body must hold a single JSON object")
+	}
+	return nil
+}
+
+func describeJSONError(err error) string {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te):
+		return fmt.Sprintf("field %q must be a %s, not %s", te.Field, te.Type.Kind(), te.Value)
+	case errors.As(err, &se):
+		return fmt.Sprintf("malformed JSON at byte %d", se.Offset)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "JSON ends too early"
+	}
+	return "malformed JSON"
+}

@@ -1,0 +1,272 @@
+package decision
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/jitaccess/jit/shared/access"
+	"github.com/jitaccess/jit/shared/link"
+	"github.com/jitaccess/jit/shared/notify"
+	"github.com/jitaccess/jit/shared/store"
+	"github.com/jitaccess/jit/shared/workflow"
+)
+
+// Store is what deciding needs from the table.
+type Store interface {
+	GetLink(ctx context.Context, hash string) (*store.Link, error)
+	GetRequest(ctx context.Context, id string) (*access.Request, error)
+	TaskToken(ctx context.Context, id string) (string, error)
+	Decide(ctx context.Context, l *store.Link, outcome access.Status, at time.Time, comment string) error
+}
+
+// Workflow resumes the execution waiting for the decision.
+type Workflow interface {
+	Complete(ctx context.Context, token string, d workflow.Decision) error
+}
+
+// Handler serves decision links.
+type Handler struct {
+	Store    Store
+	Workflow Workflow
+	Logger   *slog.Logger
+	Now      func() time.Time
+}
+
+const (
+	maxFormBytes   = 4 << 10
+	maxCommentRune = 500
+)
+
+// Handle serves GET and POST /d/{token}.
+func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	tok, err := link.Parse(req.PathParameters["token"])
+	if err != nil {
+		return render(http.StatusNotFound, invalidLink()), nil
+	}
+	l, err := h.Store.GetLink(ctx, tok.Hash())
+	if errors.Is(err, access.ErrNotFound) {
+		return render(http.StatusNotFound, invalidLink()), nil
+	}
+	if err != nil {
+		return h.internal(ctx, err), nil
+	}
+	r, err := h.Store.GetRequest(ctx, l.RequestID)
+	if err != nil {
+		return h.internal(ctx, err), nil
+	}
+	switch req.RequestContext.HTTP.Method {
+	case http.MethodGet:
+		return h.show(l, r, req.QueryStringParameters["decision"]), nil
+	case http.MethodPost:
+		return h.commit(ctx, l, r, req), nil
+	}
+	return render(http.StatusMethodNotAllowed, page{Title: "Not allowed", Message: "Open the link from your message to decide."}), nil
+}
+
+// show renders the confirmation page, or what already happened. It never
+// writes anything.
+func (h *Handler) show(l *store.Link, r *access.Request, preselect string) events.APIGatewayV2HTTPResponse {
+	if p, done := h.settled(l, r); done {
+		return render(http.StatusOK, p)
+	}
+	p := page{
+		Title:     "Approve access?",
+		Request:   summary(r),
+		Approver:  l.Approver,
+		Form:      true,
+		Preselect: preselect,
+		Expires:   l.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC"),
+	}
+	return render(http.StatusOK, p)
+}
+
+// settled returns the page for a link that can no longer decide anything:
+// spent, expired, or its request already decided.
+func (h *Handler) settled(l *store.Link, r *access.Request) (page, bool) {
+	p := page{Request: summary(r), Approver: l.Approver}
+	switch {
+	case l.UsedAt != nil:
+		p.Title = "Already decided"
+		p.Message = fmt.Sprintf("You already %s this request at %s.", verb(l.UsedOutcome), l.UsedAt.UTC().Format("2006-01-02 15:04 UTC"))
+		p.Tone = tone(l.UsedOutcome)
+	case r.Status != access.Pending:
+		p.Title = "No decision needed"
+		p.Message = statusSentence(r)
+		p.Tone = tone(r.Status)
+	case !h.Now().Before(l.ExpiresAt):
+		p.Title = "Link expired"
+		p.Message = fmt.Sprintf("This link expired at %s. The request moves on without it.", l.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC"))
+		p.Tone = "warn"
+	default:
+		return page{}, false
+	}
+	return p, true
+}
+
+func (h *Handler) commit(ctx context.Context, l *store.Link, r *access.Request, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+	if !sameOrigin(req) {
+		return render(http.StatusForbidden, page{Title: "Refused", Message: "This decision was submitted from another site. Open the link from your message and decide there.", Tone: "bad"})
+	}
+	form, err := parseForm(req)
+	if err != nil {
+		return render(http.StatusBadRequest, page{Title: "Could not read your decision", Message: err.Error(), Tone: "bad", Request: summary(r)})
+	}
+	var outcome access.Status
+	switch form.Get("decision") {
+	case "approve":
+		outcome = access.Approved
+	case "deny":
+		outcome = access.Denied
+	default:
+		return render(http.StatusBadRequest, page{Title: "Choose approve or deny", Message: "The form did not say whether to approve or deny.", Tone: "bad", Request: summary(r), Form: true, Approver: l.Approver})
+	}
+	comment := strings.TrimSpace(form.Get("comment"))
+	if n := len([]rune(comment)); n > maxCommentRune {
+		return render(http.StatusBadRequest, page{Title: "Comment too long", Message: fmt.Sprintf("Your comment has %d characters; the limit is %d.", n, maxCommentRune), Tone: "bad", Request: summary(r), Form: true, Approver: l.Approver})
+	}
+	if p, done := h.settled(l, r); done {
+		return render(http.StatusConflict, p)
+	}
+	if notify.SamePerson(l.Approver, r.Requester) {
+		return render(http.StatusForbidden, page{Title: "Not allowed", Message: "You cannot decide on your own request.", Tone: "bad", Request: summary(r)})
+	}
+	now := h.Now().UTC()
+	err = h.Store.Decide(ctx, l, outcome, now, comment)
+	var te *access.ErrTransition
+	if errors.Is(err, store.ErrLinkSpent) || errors.As(err, &te) {
+		// Lost a race with another tap or another approver: show what won.
+		l2, lerr := h.Store.GetLink(ctx, l.Hash)
+		r2, rerr := h.Store.GetRequest(ctx, r.ID)
+		if lerr != nil || rerr != nil {
+			return h.internal(ctx, errors.Join(lerr, rerr))
+		}
+		if p, done := h.settled(l2, r2); done {
+			return render(http.StatusConflict, p)
+		}
+		return render(http.StatusConflict, page{Title: "Try again", Message: "Someone else changed this request at the same moment. Reload to see where it stands.", Tone: "warn"})
+	}
+	if err != nil {
+		return h.internal(ctx, err)
+	}
+	h.Logger.InfoContext(ctx, "decision recorded", "request", r.ID, "approver", l.Approver, "outcome", outcome)
+	h.resume(ctx, r.ID, outcome, l.Approver)
+	r.Status = outcome
+	msg := fmt.Sprintf("You approved %s access to %s for %s. Access starts now and ends automatically.", access.FormatDuration(r.Duration), r.Resource, who(r.Requester))
+	if outcome == access.Denied {
+		msg = fmt.Sprintf("You denied %s's request for %s.", who(r.Requester), r.Resource)
+	}
+	return render(http.StatusOK, page{Title: strings.ToUpper(verb(outcome)[:1]) + verb(outcome)[1:], Message: msg, Tone: tone(outcome), Request: summary(r)})
+}
+
+// resume hands the decision to the waiting workflow. The decision is
+// already recorded; if the workflow cannot take it now, the failure is
+// logged for the reconciler rather than shown to the approver as theirs.
+func (h *Handler) resume(ctx context.Context, id string, outcome access.Status, by string) {
+	token, err := h.Store.TaskToken(ctx, id)
+	if err == nil && token == "" {
+		err = errors.New("no task token recorded")
+	}
+	if err == nil {
+		err = h.Workflow.Complete(ctx, token, workflow.Decision{Outcome: string(outcome), By: by})
+	}
+	if err != nil {
+		h.Logger.ErrorContext(ctx, "resume workflow", "request", id, "error", err.Error())
+	}
+}
+
+func (h *Handler) internal(ctx context.Context, err error) events.APIGatewayV2HTTPResponse {
+	h.Logger.ErrorContext(ctx, "decision link failed", "error", err.Error())
+	return render(http.StatusInternalServerError, page{Title: "Something went wrong", Message: "Nothing was decided. Please try the link again in a minute.", Tone: "bad"})
+}
+
+// sameOrigin refuses cross-site form posts. Browsers send Sec-Fetch-Site
+// and Origin on POST; a page elsewhere cannot forge either.
+func sameOrigin(req events.APIGatewayV2HTTPRequest) bool {
+	if site := req.Headers["sec-fetch-site"]; site != "" && site != "same-origin" && site != "none" {
+		return false
+	}
+	origin := req.Headers["origin"]
+	if origin == "" || origin == "null" {
+		return req.Headers["sec-fetch-site"] != "" || origin == ""
+	}
+	u, err := url.Parse(origin)
+	return err == nil && u.Host == req.RequestContext.DomainName
+}
+
+func parseForm(req events.APIGatewayV2HTTPRequest) (url.Values, error) {
+	body := req.Body
+	if req.IsBase64Encoded {
+		b, err := base64.StdEncoding.DecodeString(body)
+		if err != nil {
+			return nil, errors.New("the form was not readable")
+		}
+		body = string(b)
+	}
+	if len(body) > maxFormBytes {
+		return nil, fmt.Errorf("the form is larger than %d bytes", maxFormBytes)
+	}
+	ct := strings.ToLower(req.Headers["content-type"])
+	if !strings.HasPrefix(ct, "application/x-www-form-urlencoded") {
+		return nil, errors.New("the form must be sent as application/x-www-form-urlencoded")
+	}
+	v, err := url.ParseQuery(body)
+	if err != nil {
+		return nil, errors.New("the form was not readable")
+	}
+	return v, nil
+}
+
+func invalidLink() page {
+	return page{Title: "Link not valid", Message: "This decision link is not valid. Links work only as sent; check you opened the whole link from your message.", Tone: "bad"}
+}
+
+func verb(s access.Status) string {
+	switch s {
+	case access.Approved:
+		return "approved"
+	case access.Denied:
+		return "denied"
+	}
+	return string(s)
+}
+
+func tone(s access.Status) string {
+	switch s {
+	case access.Approved, access.Active:
+		return "good"
+	case access.Denied, access.Failed:
+		return "bad"
+	}
+	return "warn"
+}
+
+func statusSentence(r *access.Request) string {
+	by := ""
+	if r.DecidedBy != "" {
+		by = " by " + r.DecidedBy
+	}
+	switch r.Status {
+	case access.Approved, access.Active, access.Expired, access.Revoked:
+		return "This request was already approved" + by + "."
+	case access.Denied:
+		return "This request was denied" + by + "."
+	case access.Cancelled:
+		return "The requester cancelled this request."
+	case access.TimedOut:
+		return "This request timed out without a decision."
+	case access.Failed:
+		return "This request failed; no access was granted."
+	}
+	return "This request is " + string(r.Status) + "."
+}
+
+func who(principal string) string { return principal[strings.LastIndex(principal, "/")+1:] }

@@ -1,0 +1,159 @@
+package grant
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jitaccess/jit/shared/access"
+	"github.com/jitaccess/jit/shared/workflow"
+)
+
+// Provider gives and takes away one kind of access.
+type Provider interface {
+	Apply(context.Context, Grant) error
+	Remove(context.Context, Grant) error
+}
+
+// Store is what granting needs from the table.
+type Store interface {
+	GetRequest(context.Context, string) (*access.Request, error)
+	Activate(ctx context.Context, id string, grantedAt, expiresAt time.Time, detail map[string]string) error
+	End(ctx context.Context, id string, to access.Status, at time.Time, actor string, detail map[string]string) error
+}
+
+// Handler runs the workflow's Grant and end-of-request tasks.
+type Handler struct {
+	Store     Store
+	Providers map[string]Provider
+	Logger    *slog.Logger
+	Now       func() time.Time
+}
+
+// ErrNotApproved is returned when asked to grant a request that is not
+// approved (e.g. it was cancelled meanwhile). Not worth retrying.
+type ErrNotApproved struct {
+	ID     string
+	Status access.Status
+}
+
+func (e *ErrNotApproved) Error() string {
+	return fmt.Sprintf("request %s is %s, not approved", e.ID, e.Status)
+}
+
+// Grant applies an approved request's access for its duration, starting
+// now, and records it active. It is safe to retry: an already active
+// request returns its existing window.
+func (h *Handler) Grant(ctx context.Context, task workflow.GrantTask) (workflow.GrantResult, error) {
+	r, err := h.Store.GetRequest(ctx, task.RequestID)
+	if err != nil {
+		return workflow.GrantResult{}, fmt.Errorf("grant: %w", err)
+	}
+	if r.Status == access.Active && r.ExpiresAt != nil {
+		return workflow.GrantResult{ExpiresAt: workflow.Timestamp(*r.ExpiresAt)}, nil
+	}
+	if r.Status != access.Approved {
+		return workflow.GrantResult{}, &ErrNotApproved{ID: r.ID, Status: r.Status}
+	}
+	p, err := h.provider(r)
+	if err != nil {
+		return workflow.GrantResult{}, err
+	}
+	// Whole seconds, so the trust condition, the stored window and the
+	// Wait state all name the same instant.
+	now := h.Now().UTC().Truncate(time.Second)
+	expires := now.Add(r.Duration)
+	g := Grant{RequestID: r.ID, Principal: r.Requester, RoleARN: r.Target.RoleARN, ExpiresAt: expires}
+	if err := p.Apply(ctx, g); err != nil {
+		return workflow.GrantResult{}, fmt.Errorf("grant %s: %w", r.ID, err)
+	}
+	detail := map[string]string{"role_arn": r.Target.RoleARN, "session_name": SessionName(r.Requester), "expires_at": workflow.Timestamp(expires)}
+	if err := h.Store.Activate(ctx, r.ID, now, expires, detail); err != nil {
+		// The request moved on (e.g. revoked) while we granted: take the
+		// access back rather than leave it unrecorded.
+		if rmErr := p.Remove(ctx, g); rmErr != nil {
+			h.Logger.ErrorContext(ctx, "remove unrecorded grant", "request", r.ID, "error", rmErr.Error())
+		}
+		return workflow.GrantResult{}, fmt.Errorf("grant %s: record active: %w", r.ID, err)
+	}
+	h.Logger.InfoContext(ctx, "granted", "request", r.ID, "role", r.Target.RoleARN, "expires_at", expires)
+	return workflow.GrantResult{ExpiresAt: workflow.Timestamp(expires)}, nil
+}
+
+// End finishes a request with the task's outcome and removes any access
+// it may have. Removal comes first, so a recorded end always means no
+// access remains. Safe to retry.
+func (h *Handler) End(ctx context.Context, task workflow.EndTask) error {
+	to := access.Status(task.Outcome)
+	if !to.Terminal() {
+		return fmt.Errorf("end %s: %q is not a final status", task.RequestID, task.Outcome)
+	}
+	r, err := h.Store.GetRequest(ctx, task.RequestID)
+	if err != nil {
+		return fmt.Errorf("end: %w", err)
+	}
+	if r.Status == to {
+		return nil
+	}
+	if r.Status == access.Active || r.Status == access.Approved || to == access.Failed {
+		p, err := h.provider(r)
+		if err != nil {
+			return err
+		}
+		if err := p.Remove(ctx, Grant{RequestID: r.ID, Principal: r.Requester, RoleARN: r.Target.RoleARN}); err != nil {
+			return fmt.Errorf("end %s: remove access: %w", r.ID, err)
+		}
+	}
+	detail := map[string]string{}
+	if len(task.Error) > 0 {
+		detail["error"] = summarize(task.Error)
+	}
+	err = h.Store.End(ctx, r.ID, to, h.Now().UTC(), access.System, detail)
+	var te *access.ErrTransition
+	if errors.As(err, &te) && te.From.Terminal() {
+		// Someone else ended it first (e.g. denied while the timeout fired);
+		// access was removed above, which is all that matters.
+		h.Logger.InfoContext(ctx, "request already ended", "request", r.ID, "status", te.From, "wanted", to)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("end %s: %w", r.ID, err)
+	}
+	h.Logger.InfoContext(ctx, "request ended", "request", r.ID, "status", to)
+	return nil
+}
+
+func (h *Handler) provider(r *access.Request) (Provider, error) {
+	p, ok := h.Providers[r.Target.Provider]
+	if !ok {
+		return nil, fmt.Errorf("request %s: no provider %q", r.ID, r.Target.Provider)
+	}
+	return p, nil
+}
+
+// summarize keeps the Step Functions error name and a bounded cause.
+func summarize(raw json.RawMessage) string {
+	var e struct {
+		Error string `json:"Error"`
+		Cause string `json:"Cause"`
+	}
+	if json.Unmarshal(raw, &e) != nil || e.Error == "" {
+		return "unknown error"
+	}
+	var cause struct {
+		ErrorMessage string `json:"errorMessage"`
+	}
+	msg := e.Error
+	if json.Unmarshal([]byte(e.Cause), &cause) == nil && cause.ErrorMessage != "" {
+		msg += ": " + cause.ErrorMessage
+	} else if e.Cause != "" {
+		msg += ": " + e.Cause
+	}
+	if len(msg) > 500 {
+		msg = msg[:500]
+	}
+	return msg
+}

@@ -1,0 +1,188 @@
+package store
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/jitaccess/jit/shared/access"
+)
+
+// requestItem is a request as stored. Times are fixed-width strings so they
+// sort; optional times are empty when unset.
+type requestItem struct {
+	PK     string `dynamodbav:"PK"`
+	SK     string `dynamodbav:"SK"`
+	GSI1PK string `dynamodbav:"GSI1PK"`
+	GSI1SK string `dynamodbav:"GSI1SK"`
+	GSI2PK string `dynamodbav:"GSI2PK"`
+	GSI2SK string `dynamodbav:"GSI2SK"`
+	GSI3PK string `dynamodbav:"GSI3PK"`
+	GSI3SK string `dynamodbav:"GSI3SK"`
+
+	Kind            string   `dynamodbav:"kind"`
+	ID              string   `dynamodbav:"id"`
+	Resource        string   `dynamodbav:"resource"`
+	Requester       string   `dynamodbav:"requester"`
+	Reason          string   `dynamodbav:"reason"`
+	DurationSeconds int64    `dynamodbav:"duration_seconds"`
+	Status          string   `dynamodbav:"status"`
+	PolicyVersion   int      `dynamodbav:"policy_version"`
+	TargetProvider  string   `dynamodbav:"target_provider"`
+	TargetRoleARN   string   `dynamodbav:"target_role_arn,omitempty"`
+	Approvers       []string `dynamodbav:"approvers"`
+	CreatedAt       string   `dynamodbav:"created_at"`
+	UpdatedAt       string   `dynamodbav:"updated_at"`
+	DecidedBy       string   `dynamodbav:"decided_by,omitempty"`
+	DecidedAt       string   `dynamodbav:"decided_at,omitempty"`
+	GrantedAt       string   `dynamodbav:"granted_at,omitempty"`
+	ExpiresAt       string   `dynamodbav:"expires_at,omitempty"`
+	EndedAt         string   `dynamodbav:"ended_at,omitempty"`
+	TaskToken       string   `dynamodbav:"task_token,omitempty"`
+	Level           int      `dynamodbav:"level"`
+}
+
+const (
+	kindRequest = "request"
+	kindEvent   = "event"
+	kindLink    = "link"
+	kindPolicy  = "policy"
+)
+
+func newRequestItem(r *access.Request) requestItem {
+	return requestItem{
+		PK:              requestPK(r.ID),
+		SK:              skRequest,
+		GSI1PK:          requesterKey(r.Requester),
+		GSI1SK:          createdKey(r.CreatedAt, r.ID),
+		GSI2PK:          resourceKey(r.Resource),
+		GSI2SK:          createdKey(r.CreatedAt, r.ID),
+		GSI3PK:          statusKey(string(r.Status), r.ID),
+		GSI3SK:          createdKey(r.CreatedAt, r.ID),
+		Kind:            kindRequest,
+		ID:              r.ID,
+		Resource:        r.Resource,
+		Requester:       r.Requester,
+		Reason:          r.Reason,
+		DurationSeconds: int64(r.Duration / time.Second),
+		Status:          string(r.Status),
+		PolicyVersion:   r.PolicyVersion,
+		TargetProvider:  r.Target.Provider,
+		TargetRoleARN:   r.Target.RoleARN,
+		Approvers:       r.Approvers,
+		CreatedAt:       formatTime(r.CreatedAt),
+		UpdatedAt:       formatTime(r.UpdatedAt),
+	}
+}
+
+func (it requestItem) request() (*access.Request, error) {
+	r := &access.Request{
+		ID:            it.ID,
+		Resource:      it.Resource,
+		Requester:     it.Requester,
+		Reason:        it.Reason,
+		Duration:      time.Duration(it.DurationSeconds) * time.Second,
+		Status:        access.Status(it.Status),
+		PolicyVersion: it.PolicyVersion,
+		Target:        access.Target{Provider: it.TargetProvider, RoleARN: it.TargetRoleARN},
+		Approvers:     it.Approvers,
+		DecidedBy:     it.DecidedBy,
+	}
+	var err error
+	if r.CreatedAt, err = parseTime(it.CreatedAt); err != nil {
+		return nil, fmt.Errorf("request %s created_at: %w", it.ID, err)
+	}
+	if r.UpdatedAt, err = parseTime(it.UpdatedAt); err != nil {
+		return nil, fmt.Errorf("request %s updated_at: %w", it.ID, err)
+	}
+	for _, f := range []struct {
+		raw string
+		dst **time.Time
+	}{{it.DecidedAt, &r.DecidedAt}, {it.GrantedAt, &r.GrantedAt}, {it.ExpiresAt, &r.ExpiresAt}, {it.EndedAt, &r.EndedAt}} {
+		if f.raw == "" {
+			continue
+		}
+		t, err := parseTime(f.raw)
+		if err != nil {
+			return nil, fmt.Errorf("request %s: %w", it.ID, err)
+		}
+		*f.dst = &t
+	}
+	return r, nil
+}
+
+// eventItem is one audit event, stored beside its request and indexed by
+// day for audit search.
+type eventItem struct {
+	PK     string `dynamodbav:"PK"`
+	SK     string `dynamodbav:"SK"`
+	GSI3PK string `dynamodbav:"GSI3PK"`
+	GSI3SK string `dynamodbav:"GSI3SK"`
+
+	Kind      string            `dynamodbav:"kind"`
+	RequestID string            `dynamodbav:"request_id"`
+	Type      string            `dynamodbav:"type"`
+	Actor     string            `dynamodbav:"actor"`
+	At        string            `dynamodbav:"at"`
+	From      string            `dynamodbav:"from,omitempty"`
+	To        string            `dynamodbav:"to,omitempty"`
+	Detail    map[string]string `dynamodbav:"detail,omitempty"`
+}
+
+func newEventItem(e access.Event) eventItem {
+	return eventItem{
+		PK:        requestPK(e.RequestID),
+		SK:        eventSK(e.At, e.Type),
+		GSI3PK:    auditDayKey(e.At, e.RequestID),
+		GSI3SK:    formatTime(e.At) + "#" + e.RequestID,
+		Kind:      kindEvent,
+		RequestID: e.RequestID,
+		Type:      e.Type,
+		Actor:     e.Actor,
+		At:        formatTime(e.At),
+		From:      string(e.From),
+		To:        string(e.To),
+		Detail:    e.Detail,
+	}
+}
+
+func (it eventItem) event() (access.Event, error) {
+	at, err := parseTime(it.At)
+	if err != nil {
+		return access.Event{}, fmt.Errorf("event %s: %w", it.SK, err)
+	}
+	return access.Event{
+		RequestID: it.RequestID, Type: it.Type, Actor: it.Actor, At: at,
+		From: access.Status(it.From), To: access.Status(it.To), Detail: it.Detail,
+	}, nil
+}
+
+// linkItem binds a decision-link hash to what it may decide. The token
+// itself is never stored.
+type linkItem struct {
+	PK     string `dynamodbav:"PK"`
+	SK     string `dynamodbav:"SK"`
+	GSI1PK string `dynamodbav:"GSI1PK"`
+	GSI1SK string `dynamodbav:"GSI1SK"`
+
+	Kind        string `dynamodbav:"kind"`
+	RequestID   string `dynamodbav:"request_id"`
+	Level       int    `dynamodbav:"level"`
+	Approver    string `dynamodbav:"approver"`
+	Channel     string `dynamodbav:"channel"`
+	CreatedAt   string `dynamodbav:"created_at"`
+	ExpiresAt   string `dynamodbav:"expires_at"`
+	TTL         int64  `dynamodbav:"ttl"`
+	UsedAt      string `dynamodbav:"used_at,omitempty"`
+	UsedOutcome string `dynamodbav:"used_outcome,omitempty"`
+}
+
+// policyItem is one applied version of the policy document.
+type policyItem struct {
+	PK        string `dynamodbav:"PK"`
+	SK        string `dynamodbav:"SK"`
+	Kind      string `dynamodbav:"kind"`
+	Version   int    `dynamodbav:"version"`
+	Document  string `dynamodbav:"document"`
+	AppliedBy string `dynamodbav:"applied_by"`
+	AppliedAt string `dynamodbav:"applied_at"`
+}

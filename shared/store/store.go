@@ -1,0 +1,277 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/jitaccess/jit/shared/access"
+)
+
+// DynamoDB is the part of the DynamoDB API the store uses.
+type DynamoDB interface {
+	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+}
+
+// ErrConflict is returned when a conditional write lost: the item was not
+// in the state the caller expected.
+var ErrConflict = errors.New("conflicting update")
+
+// Store reads and writes one table.
+type Store struct {
+	db    DynamoDB
+	table string
+}
+
+// New returns a store over table.
+func New(db DynamoDB, table string) *Store {
+	return &Store{db: db, table: table}
+}
+
+// CreateRequest writes a new request and its "created" event in one
+// transaction. It fails with ErrConflict if the id is taken.
+func (s *Store) CreateRequest(ctx context.Context, r *access.Request, ev access.Event) error {
+	item, err := attributevalue.MarshalMap(newRequestItem(r))
+	if err != nil {
+		return fmt.Errorf("create request %s: %w", r.ID, err)
+	}
+	put, err := s.putEvent(ev)
+	if err != nil {
+		return fmt.Errorf("create request %s: %w", r.ID, err)
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{
+			{Put: &types.Put{
+				TableName:                &s.table,
+				Item:                     item,
+				ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+				ExpressionAttributeNames: map[string]string{"#pk": attrPK},
+			}},
+			put,
+		},
+	})
+	if err != nil {
+		if conditionFailed(err, 0) {
+			return fmt.Errorf("create request %s: %w", r.ID, ErrConflict)
+		}
+		return fmt.Errorf("create request %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+// GetRequest reads one request. It returns access.ErrNotFound if there is
+// none.
+func (s *Store) GetRequest(ctx context.Context, id string) (*access.Request, error) {
+	it, err := s.getRequestItem(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return it.request()
+}
+
+// TaskToken returns the Step Functions token the request's workflow waits
+// on, or "" when it waits on none.
+func (s *Store) TaskToken(ctx context.Context, id string) (string, error) {
+	it, err := s.getRequestItem(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	return it.TaskToken, nil
+}
+
+func (s *Store) getRequestItem(ctx context.Context, id string) (*requestItem, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      &s.table,
+		Key:            key(requestPK(id), skRequest),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get request %s: %w", id, err)
+	}
+	if out.Item == nil {
+		return nil, fmt.Errorf("request %s: %w", id, access.ErrNotFound)
+	}
+	var it requestItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return nil, fmt.Errorf("decode request %s: %w", id, err)
+	}
+	return &it, nil
+}
+
+// History returns a request's audit events, oldest first.
+func (s *Store) History(ctx context.Context, id string) ([]access.Event, error) {
+	var events []access.Event
+	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
+		TableName:                &s.table,
+		KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :prefix)"),
+		ExpressionAttributeNames: map[string]string{"#pk": attrPK, "#sk": attrSK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk":     &types.AttributeValueMemberS{Value: requestPK(id)},
+			":prefix": &types.AttributeValueMemberS{Value: eventSKPrefix},
+		},
+		ConsistentRead: aws.Bool(true),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("history of %s: %w", id, err)
+		}
+		for _, raw := range page.Items {
+			var it eventItem
+			if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+				return nil, fmt.Errorf("decode event of %s: %w", id, err)
+			}
+			ev, err := it.event()
+			if err != nil {
+				return nil, err
+			}
+			events = append(events, ev)
+		}
+	}
+	return events, nil
+}
+
+// Page is one page of a list, with the cursor for the next page ("" at the
+// end).
+type Page struct {
+	Requests []*access.Request
+	Next     string
+}
+
+// ErrBadCursor is returned for a cursor this store did not issue for the
+// same list.
+var ErrBadCursor = errors.New("invalid cursor")
+
+// ListByRequester lists a requester's requests, newest first.
+func (s *Store) ListByRequester(ctx context.Context, requester string, limit int32, cursor string) (*Page, error) {
+	pk := requesterKey(requester)
+	start, err := decodeCursor(cursor, attrGSI1PK, pk)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:                &s.table,
+		IndexName:                aws.String(gsi1),
+		KeyConditionExpression:   aws.String("#pk = :pk"),
+		ExpressionAttributeNames: map[string]string{"#pk": attrGSI1PK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: pk},
+		},
+		ScanIndexForward:  aws.Bool(false),
+		Limit:             aws.Int32(limit),
+		ExclusiveStartKey: start,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list requests of %s: %w", requester, err)
+	}
+	page := &Page{}
+	for _, raw := range out.Items {
+		var it requestItem
+		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+			return nil, fmt.Errorf("decode request: %w", err)
+		}
+		r, err := it.request()
+		if err != nil {
+			return nil, err
+		}
+		page.Requests = append(page.Requests, r)
+	}
+	if page.Next, err = encodeCursor(out.LastEvaluatedKey); err != nil {
+		return nil, err
+	}
+	return page, nil
+}
+
+// encodeCursor turns a LastEvaluatedKey (all string attributes here) into
+// an opaque URL-safe string.
+func encodeCursor(lek map[string]types.AttributeValue) (string, error) {
+	if len(lek) == 0 {
+		return "", nil
+	}
+	plain := map[string]string{}
+	for k, v := range lek {
+		sv, ok := v.(*types.AttributeValueMemberS)
+		if !ok {
+			return "", fmt.Errorf("cursor: key attribute %s is not a string", k)
+		}
+		plain[k] = sv.Value
+	}
+	b, err := json.Marshal(plain)
+	if err != nil {
+		return "", fmt.Errorf("cursor: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// decodeCursor reverses encodeCursor and checks that the cursor belongs to
+// the partition being listed, so a cursor cannot be edited into someone
+// else's list.
+func decodeCursor(cursor, partitionAttr, partition string) (map[string]types.AttributeValue, error) {
+	if cursor == "" {
+		return nil, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil {
+		return nil, ErrBadCursor
+	}
+	var plain map[string]string
+	if err := json.Unmarshal(b, &plain); err != nil || plain[partitionAttr] != partition || len(plain) > 4 {
+		return nil, ErrBadCursor
+	}
+	start := map[string]types.AttributeValue{}
+	for k, v := range plain {
+		start[k] = &types.AttributeValueMemberS{Value: v}
+	}
+	return start, nil
+}
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		attrPK: &types.AttributeValueMemberS{Value: pk},
+		attrSK: &types.AttributeValueMemberS{Value: sk},
+	}
+}
+
+// putEvent is the transaction item that appends ev. Events are immutable:
+// the condition refuses to overwrite one.
+func (s *Store) putEvent(ev access.Event) (types.TransactWriteItem, error) {
+	item, err := attributevalue.MarshalMap(newEventItem(ev))
+	if err != nil {
+		return types.TransactWriteItem{}, fmt.Errorf("encode event: %w", err)
+	}
+	return types.TransactWriteItem{Put: &types.Put{
+		TableName:                &s.table,
+		Item:                     item,
+		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+		ExpressionAttributeNames: map[string]string{"#pk": attrPK},
+	}}, nil
+}
+
+// conditionFailed reports whether err is a cancelled transaction whose item
+// at index i failed its condition.
+func conditionFailed(err error, i int) bool {
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		var ccf *types.ConditionalCheckFailedException
+		return errors.As(err, &ccf)
+	}
+	if i >= len(tce.CancellationReasons) {
+		return false
+	}
+	return aws.ToString(tce.CancellationReasons[i].Code) == "ConditionalCheckFailed"
+}
+
+// timeValue is a stored time attribute value.
+func timeValue(t time.Time) types.AttributeValue {
+	return &types.AttributeValueMemberS{Value: formatTime(t)}
+}

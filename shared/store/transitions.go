@@ -1,0 +1,277 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/jitaccess/jit/shared/access"
+)
+
+// move is one status change: the request update, conditional on the
+// request being in a status that may move to To, and its audit event.
+type move struct {
+	id     string
+	to     access.Status
+	at     time.Time
+	actor  string
+	detail map[string]string
+	// set holds extra attributes to write with the status.
+	set map[string]types.AttributeValue
+	// also holds further items that must succeed in the same transaction
+	// (e.g. consuming a decision link); they come after the request update
+	// and the event.
+	also []types.TransactWriteItem
+}
+
+// errAlso is returned when one of move.also failed its condition.
+var errAlso = errors.New("a linked item failed its condition")
+
+func (s *Store) transition(ctx context.Context, m move) error {
+	from := access.Sources(m.to)
+	if len(from) == 0 {
+		return fmt.Errorf("move %s to %s: no status leads there", m.id, m.to)
+	}
+	names := map[string]string{"#status": attrStatus, "#updated": attrUpdatedAt, "#gsi3pk": attrGSI3PK}
+	values := map[string]types.AttributeValue{
+		":to":      &types.AttributeValueMemberS{Value: string(m.to)},
+		":now":     timeValue(m.at),
+		":statkey": &types.AttributeValueMemberS{Value: statusKey(string(m.to), m.id)},
+	}
+	sets := []string{"#status = :to", "#updated = :now", "#gsi3pk = :statkey"}
+	if m.to.Terminal() {
+		names["#ended"] = attrEndedAt
+		sets = append(sets, "#ended = :now")
+	}
+	i := 0
+	for attr, v := range m.set {
+		n, val := fmt.Sprintf("#a%d", i), fmt.Sprintf(":a%d", i)
+		names[n], values[val] = attr, v
+		sets = append(sets, n+" = "+val)
+		i++
+	}
+	froms := make([]string, len(from))
+	for j, f := range from {
+		froms[j] = fmt.Sprintf(":from%d", j)
+		values[froms[j]] = &types.AttributeValueMemberS{Value: string(f)}
+	}
+	// The event records the status the request is actually leaving. The
+	// condition admits several sources, so read it first; the condition
+	// below still guards the write against anything changing in between.
+	cur, err := s.getRequestItem(ctx, m.id)
+	if err != nil {
+		return err
+	}
+	if !access.CanMove(access.Status(cur.Status), m.to) {
+		return &access.ErrTransition{ID: m.id, From: access.Status(cur.Status), To: m.to}
+	}
+	names["#pk"] = attrPK
+	values[":seen"] = &types.AttributeValueMemberS{Value: cur.Status}
+	ev, err := s.putEvent(access.Event{
+		RequestID: m.id, Type: string(m.to), Actor: m.actor, At: m.at,
+		From: access.Status(cur.Status), To: m.to, Detail: m.detail,
+	})
+	if err != nil {
+		return err
+	}
+	update := types.TransactWriteItem{Update: &types.Update{
+		TableName:                           &s.table,
+		Key:                                 key(requestPK(m.id), skRequest),
+		UpdateExpression:                    aws.String("SET " + strings.Join(sets, ", ")),
+		ConditionExpression:                 aws.String("attribute_exists(#pk) AND #status = :seen AND #status IN (" + strings.Join(froms, ", ") + ")"),
+		ExpressionAttributeNames:            names,
+		ExpressionAttributeValues:           values,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}}
+	items := append([]types.TransactWriteItem{update, ev}, m.also...)
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if err == nil {
+		return nil
+	}
+	if conditionFailed(err, 0) {
+		now, gerr := s.getRequestItem(ctx, m.id)
+		if gerr != nil {
+			return gerr
+		}
+		return &access.ErrTransition{ID: m.id, From: access.Status(now.Status), To: m.to}
+	}
+	for j := range m.also {
+		if conditionFailed(err, 2+j) {
+			return fmt.Errorf("move %s to %s: %w", m.id, m.to, errAlso)
+		}
+	}
+	return fmt.Errorf("move %s to %s: %w", m.id, m.to, err)
+}
+
+// Activate records a successful grant: approved → active, with the window.
+func (s *Store) Activate(ctx context.Context, id string, grantedAt, expiresAt time.Time, detail map[string]string) error {
+	return s.transition(ctx, move{
+		id: id, to: access.Active, at: grantedAt, actor: access.System, detail: detail,
+		set: map[string]types.AttributeValue{
+			attrGrantedAt: timeValue(grantedAt),
+			attrExpiresAt: timeValue(expiresAt),
+		},
+	})
+}
+
+// End moves a request to a terminal status (expired, timed_out, failed,
+// revoked, cancelled) on behalf of actor.
+func (s *Store) End(ctx context.Context, id string, to access.Status, at time.Time, actor string, detail map[string]string) error {
+	if !to.Terminal() {
+		return fmt.Errorf("end %s: %s is not a final status", id, to)
+	}
+	return s.transition(ctx, move{id: id, to: to, at: at, actor: actor, detail: detail})
+}
+
+// Link is a decision link as stored: the hash of its token and what the
+// token may decide.
+type Link struct {
+	Hash        string
+	RequestID   string
+	Level       int
+	Approver    string
+	Channel     string
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+	UsedAt      *time.Time
+	UsedOutcome access.Status
+}
+
+// RequestApproval records that a level's approvers were asked: it stores
+// the workflow's task token on the pending request, the hashes of the
+// links sent, and an approval_requested event, in one transaction.
+func (s *Store) RequestApproval(ctx context.Context, id string, level int, taskToken string, links []Link, at time.Time) error {
+	items := []types.TransactWriteItem{{Update: &types.Update{
+		TableName:                &s.table,
+		Key:                      key(requestPK(id), skRequest),
+		UpdateExpression:         aws.String("SET #token = :token, #level = :level, #updated = :now"),
+		ConditionExpression:      aws.String("#status = :pending"),
+		ExpressionAttributeNames: map[string]string{"#token": attrTaskToken, "#level": attrLevel, "#updated": attrUpdatedAt, "#status": attrStatus},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":token":   &types.AttributeValueMemberS{Value: taskToken},
+			":level":   &types.AttributeValueMemberN{Value: fmt.Sprint(level)},
+			":now":     timeValue(at),
+			":pending": &types.AttributeValueMemberS{Value: string(access.Pending)},
+		},
+	}}}
+	approvers := make([]string, 0, len(links))
+	for _, l := range links {
+		it, err := attributevalue.MarshalMap(linkItem{
+			PK: linkPK(l.Hash), SK: skLink,
+			GSI1PK: approverKey(l.Approver), GSI1SK: formatTime(l.CreatedAt) + "#" + l.RequestID,
+			Kind: kindLink, RequestID: l.RequestID, Level: l.Level, Approver: l.Approver, Channel: l.Channel,
+			CreatedAt: formatTime(l.CreatedAt), ExpiresAt: formatTime(l.ExpiresAt),
+			// Keep used and expired links a week for the audit trail.
+			TTL: l.ExpiresAt.Add(7 * 24 * time.Hour).Unix(),
+		})
+		if err != nil {
+			return fmt.Errorf("encode link for %s: %w", id, err)
+		}
+		items = append(items, types.TransactWriteItem{Put: &types.Put{
+			TableName: &s.table, Item: it,
+			ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+			ExpressionAttributeNames: map[string]string{"#pk": attrPK},
+		}})
+		approvers = append(approvers, l.Approver+" ("+l.Channel+")")
+	}
+	ev, err := s.putEvent(access.Event{
+		RequestID: id, Type: access.EventApprovalRequested, Actor: access.System, At: at,
+		Detail: map[string]string{"level": fmt.Sprint(level), "sent_to": strings.Join(approvers, ", ")},
+	})
+	if err != nil {
+		return err
+	}
+	items = append(items, ev)
+	if _, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}); err != nil {
+		if conditionFailed(err, 0) {
+			cur, gerr := s.getRequestItem(ctx, id)
+			if gerr != nil {
+				return gerr
+			}
+			return &access.ErrTransition{ID: id, From: access.Status(cur.Status), To: access.Pending}
+		}
+		return fmt.Errorf("request approval for %s: %w", id, err)
+	}
+	return nil
+}
+
+// GetLink reads a decision link by the hash of its token.
+func (s *Store) GetLink(ctx context.Context, hash string) (*Link, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &s.table, Key: key(linkPK(hash), skLink), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get link: %w", err)
+	}
+	if out.Item == nil {
+		return nil, fmt.Errorf("link: %w", access.ErrNotFound)
+	}
+	var it linkItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return nil, fmt.Errorf("decode link: %w", err)
+	}
+	l := &Link{Hash: hash, RequestID: it.RequestID, Level: it.Level, Approver: it.Approver, Channel: it.Channel, UsedOutcome: access.Status(it.UsedOutcome)}
+	if l.CreatedAt, err = parseTime(it.CreatedAt); err != nil {
+		return nil, fmt.Errorf("link created_at: %w", err)
+	}
+	if l.ExpiresAt, err = parseTime(it.ExpiresAt); err != nil {
+		return nil, fmt.Errorf("link expires_at: %w", err)
+	}
+	if it.UsedAt != "" {
+		t, err := parseTime(it.UsedAt)
+		if err != nil {
+			return nil, fmt.Errorf("link used_at: %w", err)
+		}
+		l.UsedAt = &t
+	}
+	return l, nil
+}
+
+// ErrLinkSpent is returned when a link was used, or expired, before the
+// decision could be committed.
+var ErrLinkSpent = errors.New("decision link already used or expired")
+
+// Decide commits an approver's decision through a link, atomically: the
+// link is marked used (only if unused and unexpired), the request moves
+// from pending to outcome (approved or denied), and the event is appended.
+// Either all of it happens or none.
+func (s *Store) Decide(ctx context.Context, l *Link, outcome access.Status, at time.Time, comment string) error {
+	if outcome != access.Approved && outcome != access.Denied {
+		return fmt.Errorf("decide %s: %s is not a decision", l.RequestID, outcome)
+	}
+	consume := types.TransactWriteItem{Update: &types.Update{
+		TableName:                &s.table,
+		Key:                      key(linkPK(l.Hash), skLink),
+		UpdateExpression:         aws.String("SET #used = :now, #outcome = :outcome"),
+		ConditionExpression:      aws.String("attribute_exists(#pk) AND attribute_not_exists(#used) AND #exp > :now AND #rid = :rid"),
+		ExpressionAttributeNames: map[string]string{"#pk": attrPK, "#used": attrUsedAt, "#outcome": attrUsedBy, "#exp": attrExpiresAt, "#rid": attrRequestID},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":now":     timeValue(at),
+			":outcome": &types.AttributeValueMemberS{Value: string(outcome)},
+			":rid":     &types.AttributeValueMemberS{Value: l.RequestID},
+		},
+	}}
+	detail := map[string]string{"level": fmt.Sprint(l.Level), "channel": l.Channel}
+	if comment != "" {
+		detail["comment"] = comment
+	}
+	err := s.transition(ctx, move{
+		id: l.RequestID, to: outcome, at: at, actor: l.Approver, detail: detail,
+		set: map[string]types.AttributeValue{
+			attrDecidedBy: &types.AttributeValueMemberS{Value: l.Approver},
+			attrDecidedAt: timeValue(at),
+		},
+		also: []types.TransactWriteItem{consume},
+	})
+	if errors.Is(err, errAlso) {
+		return fmt.Errorf("decide %s: %w", l.RequestID, ErrLinkSpent)
+	}
+	return err
+}

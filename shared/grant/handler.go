@@ -62,13 +62,14 @@ func (h *Handler) Grant(ctx context.Context, task workflow.GrantTask) (workflow.
 	if err != nil {
 		return workflow.GrantResult{}, err
 	}
-	// Whole seconds, so the trust condition, the stored window and the
-	// Wait state all name the same instant.
-	now := h.Now().UTC().Truncate(time.Second)
-	expires := now.Add(r.Duration)
+	now := h.Now().UTC()
+	// Whole seconds, rounded up so the window is never shorter than asked,
+	// so the trust condition, the stored window and the Wait state all name
+	// the same instant.
+	expires := now.Add(r.Duration).Add(time.Second - 1).Truncate(time.Second)
 	g := Grant{RequestID: r.ID, Principal: r.Requester, RoleARN: r.Target.RoleARN, ExpiresAt: expires}
 	if err := p.Apply(ctx, g); err != nil {
-		return workflow.GrantResult{}, fmt.Errorf("grant %s: %w", r.ID, err)
+		return workflow.GrantResult{}, surface(fmt.Errorf("grant %s: %w", r.ID, err))
 	}
 	detail := map[string]string{"role_arn": r.Target.RoleARN, "session_name": SessionName(r.Requester), "expires_at": workflow.Timestamp(expires)}
 	if err := h.Store.Activate(ctx, r.ID, now, expires, detail); err != nil {
@@ -103,8 +104,11 @@ func (h *Handler) End(ctx context.Context, task workflow.EndTask) error {
 		if err != nil {
 			return err
 		}
-		if err := p.Remove(ctx, Grant{RequestID: r.ID, Principal: r.Requester, RoleARN: r.Target.RoleARN}); err != nil {
-			return fmt.Errorf("end %s: remove access: %w", r.ID, err)
+		err = p.Remove(ctx, Grant{RequestID: r.ID, Principal: r.Requester, RoleARN: r.Target.RoleARN})
+		// A role that is not managed was never changed by us, so there is
+		// nothing of ours to remove from it.
+		if err != nil && !errors.Is(err, ErrNotManaged) {
+			return surface(fmt.Errorf("end %s: remove access: %w", r.ID, err))
 		}
 	}
 	detail := map[string]string{}
@@ -124,6 +128,17 @@ func (h *Handler) End(ctx context.Context, task workflow.EndTask) error {
 	}
 	h.Logger.InfoContext(ctx, "request ended", "request", r.ID, "status", to)
 	return nil
+}
+
+// surface returns a transient failure as a *TransientError at the top, so
+// the Lambda runtime reports errorType "TransientError" and the state
+// machine's Retry matches it; the runtime names only the outermost type.
+func surface(err error) error {
+	var te *TransientError
+	if errors.As(err, &te) {
+		return &TransientError{Err: err}
+	}
+	return err
 }
 
 func (h *Handler) provider(r *access.Request) (Provider, error) {

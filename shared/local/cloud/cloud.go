@@ -10,6 +10,7 @@
 package cloud
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,6 +23,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -333,34 +335,38 @@ func (c *Cloud) Close() error {
 	return errors.Join(errs...)
 }
 
-// prefixed writes each line of output with a prefix.
+// prefixed writes each line of output with a prefix, leaving out the
+// emulator's access-log lines for the inbox's own polling.
 func prefixed(w io.Writer, prefix string) io.Writer {
 	if w == io.Discard {
 		return w
 	}
-	return &prefixWriter{w: w, prefix: prefix, start: true}
+	return &prefixWriter{w: w, prefix: prefix}
 }
 
 type prefixWriter struct {
+	mu     sync.Mutex
 	w      io.Writer
 	prefix string
-	start  bool
+	buf    []byte
 }
 
 func (p *prefixWriter) Write(b []byte) (int, error) {
-	var out []byte
-	for _, ch := range b {
-		if p.start {
-			out = append(out, p.prefix...)
-			p.start = false
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.buf = append(p.buf, b...)
+	for {
+		i := bytes.IndexByte(p.buf, '\n')
+		if i < 0 {
+			break
 		}
-		out = append(out, ch)
-		if ch == '\n' {
-			p.start = true
+		line := p.buf[:i+1]
+		if !bytes.Contains(line, []byte("/moto-api/data.json")) {
+			if _, err := p.w.Write(append([]byte(p.prefix), line...)); err != nil {
+				return 0, err
+			}
 		}
-	}
-	if _, err := p.w.Write(out); err != nil {
-		return 0, err
+		p.buf = p.buf[i+1:]
 	}
 	return len(b), nil
 }

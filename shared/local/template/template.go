@@ -443,10 +443,11 @@ func readRoute(ev, resources, apiGlobals map[string]any) (Route, error) {
 
 func readStateMachine(id string, props map[string]any) (StateMachine, error) {
 	sm := StateMachine{LogicalID: id, Type: "STANDARD", Substitutions: map[string]any{}}
-	var err error
-	if typ, err := optString(props, "Type"); err != nil {
+	typ, err := optString(props, "Type")
+	if err != nil {
 		return sm, err
-	} else if typ != "" {
+	}
+	if typ != "" {
 		sm.Type = typ
 	}
 	if _, ok := props["DefinitionUri"]; !ok {

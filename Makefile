@@ -58,7 +58,7 @@ smoke: $(MOTO_VENV)/.installed functions
 ## validate: the SAM template lints and builds (no Docker, no AWS account)
 validate: $(SAM_VENV)/.installed
 	$(SAM_VENV)/bin/sam validate --lint --template template.yaml
-	$(SAM_VENV)/bin/sam build --template template.yaml --build-dir .aws-sam/build >/dev/null
+	$(SAM_VENV)/bin/sam build --build-in-source --template template.yaml --build-dir .aws-sam/build >/dev/null
 	@echo "sam validate --lint and sam build: ok"
 
 ## bench: latency and lifecycle benchmarks on the local cloud

@@ -125,7 +125,8 @@ func (in *Inbox) Run(ctx context.Context, interval time.Duration) {
 func (in *Inbox) Messages() []Message {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	return append([]Message(nil), in.msgs...)
+	// Never nil, so the JSON is [] rather than null before the first send.
+	return append(make([]Message, 0, len(in.msgs)), in.msgs...)
 }
 
 var (

@@ -1,7 +1,7 @@
 # jit: just-in-time AWS access approval.
 #   make dev    bring the whole system up locally (moto + local Lambda + HTTP API)
 #   make test   run every test (unit, integration against the emulator, end to end)
-#   make bench  run the benchmarks and write bench/results.md
+#   make bench  run the benchmarks on the local cloud
 
 SHELL      := /bin/bash
 GO         ?= go
@@ -14,9 +14,8 @@ FUNCTIONS  := api decide notify grant revoke
 GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags=-s\ -w
 
 export SAM_CLI_TELEMETRY := 0
-export JIT_MOTO_BIN := $(CURDIR)/$(MOTO_VENV)/bin
 
-.PHONY: dev test test-unit test-e2e smoke bench build functions venv lint validate sam-build fuzz clean \
+.PHONY: dev test smoke bench build functions venv validate fuzz clean \
 	build-ApiFunction build-DecideFunction build-NotifyFunction build-GrantFunction build-RevokeFunction
 
 ## venv: project virtualenvs (moto server; SAM CLI in its own, as it pins its deps)

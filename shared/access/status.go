@@ -5,12 +5,16 @@ import "fmt"
 // Status is where a request is in its lifecycle.
 type Status string
 
-// The lifecycle:
+// The lifecycle (the transitions map below is the rule; this is a sketch):
 //
 //	pending --approve--> approved --grant ok--> active --expiry--> expired
 //	   |  \--deny--> denied          \--grant failed--> failed \--revoke--> revoked
 //	   |--cancel--> cancelled
-//	   \--no decision in time--> timed_out
+//	   |--no decision in time--> timed_out
+//	   \--workflow could not start / notify failed--> failed
+//
+// An approved request may also be revoked before its grant, and an active
+// one may fail (a revoke that could not complete).
 const (
 	Pending   Status = "pending"
 	Approved  Status = "approved"

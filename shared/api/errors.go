@@ -27,8 +27,9 @@ func newError(status int, code, message string) *apiError {
 	return &apiError{Status: status, Code: code, Message: message}
 }
 
-// toResponse maps any error to a response. It is the only place that
-// decides statuses; internal errors are logged and never echoed.
+// toResponse maps any error to a response: domain errors to their status
+// here, and *apiError (raised where the edge itself refuses a call) as it
+// says. Internal errors are logged and never echoed.
 func (h *Handler) toResponse(ctx context.Context, err error) events.APIGatewayV2HTTPResponse {
 	var ae *apiError
 	var ve *access.ValidationError

@@ -140,7 +140,7 @@ func (h *Handler) create(ctx context.Context, caller string, req events.APIGatew
 
 // NewRequest checks a create call against the policy and builds the
 // pending request. Every refusal is a *access.ValidationError naming the
-// field, or access.ErrForbidden when the caller may not request the
+// field, or a 403 when the policy does not let the caller request the
 // resource.
 func NewRequest(resource, duration, reason, caller string, doc *policy.Document, version int, now time.Time) (*access.Request, error) {
 	resource = strings.TrimSpace(resource)
@@ -179,9 +179,17 @@ func NewRequest(resource, duration, reason, caller string, doc *policy.Document,
 	if n := len([]rune(reason)); n > policy.MaxReasonLength {
 		return nil, access.Invalid("reason", "is %d characters; the limit is %d", n, policy.MaxReasonLength)
 	}
+	// Self-approval is never allowed: the requester is left out of the
+	// approvers, whether recognised by principal pattern or by email.
 	var approvers []string
 	for _, a := range res.Approval.Levels[0].Approvers {
+		if access.SamePerson(a.Email, caller) || (a.Principal != "" && policy.Match(a.Principal, caller)) {
+			continue
+		}
 		approvers = append(approvers, a.Email)
+	}
+	if len(approvers) == 0 {
+		return nil, &apiError{Status: http.StatusUnprocessableEntity, Code: "no_approver", Message: fmt.Sprintf("nobody but you can approve %q, and you cannot approve your own request; ask an admin to add an approver", resource)}
 	}
 	return &access.Request{
 		Resource: res.Name, Requester: caller, Reason: reason, Duration: d,

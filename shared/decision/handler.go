@@ -15,7 +15,6 @@ import (
 
 	"github.com/jitaccess/jit/shared/access"
 	"github.com/jitaccess/jit/shared/link"
-	"github.com/jitaccess/jit/shared/notify"
 	"github.com/jitaccess/jit/shared/store"
 	"github.com/jitaccess/jit/shared/workflow"
 )
@@ -136,7 +135,7 @@ func (h *Handler) commit(ctx context.Context, l *store.Link, r *access.Request, 
 	if p, done := h.settled(l, r); done {
 		return render(http.StatusConflict, p)
 	}
-	if notify.SamePerson(l.Approver, r.Requester) {
+	if access.SamePerson(l.Approver, r.Requester) {
 		return render(http.StatusForbidden, page{Title: "Not allowed", Message: "You cannot decide on your own request.", Tone: "bad", Request: summary(r)})
 	}
 	now := h.Now().UTC()

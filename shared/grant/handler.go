@@ -115,6 +115,12 @@ func (h *Handler) End(ctx context.Context, task workflow.EndTask) error {
 	if len(task.Error) > 0 {
 		detail["error"] = summarize(task.Error)
 	}
+	if to == access.TimedOut && r.Status == access.Approved {
+		// The approval was recorded but never reached the workflow before
+		// the level timed out; nothing was granted, so the request failed.
+		to = access.Failed
+		detail["error"] = "approved, but the approval reached the workflow after its timeout; request again"
+	}
 	err = h.Store.End(ctx, r.ID, to, h.Now().UTC(), access.System, detail)
 	var te *access.ErrTransition
 	if errors.As(err, &te) && te.From.Terminal() {

@@ -85,6 +85,12 @@ func (p *IAMRoleTrust) edit(ctx context.Context, roleARN string, change func(*po
 	}
 	out, err := p.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: &name})
 	if err != nil {
+		// The functions' IAM policies allow GetRole only on roles tagged
+		// jit:managed=true, so in AWS an untagged role answers AccessDenied.
+		var api smithy.APIError
+		if errors.As(err, &api) && (api.ErrorCode() == "AccessDenied" || api.ErrorCode() == "AccessDeniedException") {
+			return fmt.Errorf("role %s: %w (%s)", name, ErrNotManaged, api.ErrorMessage())
+		}
 		return classify(fmt.Errorf("get role %s: %w", name, err))
 	}
 	if !managed(out.Role.Tags) {

@@ -63,7 +63,7 @@ func (h *Handler) RequestApproval(ctx context.Context, task workflow.ApprovalTas
 	var links []store.Link
 	var msgs []Message
 	for _, approver := range r.Approvers {
-		if SamePerson(approver, r.Requester) {
+		if access.SamePerson(approver, r.Requester) {
 			continue
 		}
 		tok, err := link.New(h.Random)
@@ -101,12 +101,4 @@ func (h *Handler) RequestApproval(ctx context.Context, task workflow.ApprovalTas
 	}
 	h.Logger.InfoContext(ctx, "approval requested", "request", r.ID, "level", task.Level, "sent", sent, "of", len(msgs))
 	return nil
-}
-
-// SamePerson reports whether approver (an email) is the requester (a
-// principal ARN). SSO and federated sessions carry the person's email as
-// the role session name, which is what this compares.
-func SamePerson(approver, requester string) bool {
-	session := requester[strings.LastIndex(requester, "/")+1:]
-	return strings.EqualFold(strings.TrimSpace(approver), session)
 }

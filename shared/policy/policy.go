@@ -56,8 +56,9 @@ type Level struct {
 }
 
 // Approver is a person who may decide, and where to reach them. Principal,
-// when set, is the ARN pattern of their AWS identity; it is how
-// self-approval is recognised.
+// when set, is the ARN pattern of their AWS identity: a requester it
+// matches is never asked to approve their own request (nor is one whose
+// session name is this email).
 type Approver struct {
 	Name      string `yaml:"name,omitempty" json:"name,omitempty"`
 	Email     string `yaml:"email" json:"email"`

@@ -96,7 +96,7 @@ func auditDayKey(at time.Time, id string) string {
 func createdKey(created time.Time, id string) string { return formatTime(created) + "#" + id }
 
 // Policy versions live under their own partition each; the current version
-// is a pointer item that the API caches.
+// is a full copy of the latest, so reading it is one GetItem.
 func policyPK(version int) string { return fmt.Sprintf("POLICY#%08d", version) }
 
 const policyCurrentPK = "POLICY#CURRENT"

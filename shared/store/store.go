@@ -155,7 +155,7 @@ var ErrBadCursor = errors.New("invalid cursor")
 // ListByRequester lists a requester's requests, newest first.
 func (s *Store) ListByRequester(ctx context.Context, requester string, limit int32, cursor string) (*Page, error) {
 	pk := requesterKey(requester)
-	start, err := decodeCursor(cursor, attrGSI1PK, pk)
+	start, err := decodeCursor(cursor, attrGSI1PK, pk, attrPK, attrSK, attrGSI1PK, attrGSI1SK)
 	if err != nil {
 		return nil, err
 	}
@@ -213,10 +213,11 @@ func encodeCursor(lek map[string]types.AttributeValue) (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// decodeCursor reverses encodeCursor and checks that the cursor belongs to
-// the partition being listed, so a cursor cannot be edited into someone
-// else's list.
-func decodeCursor(cursor, partitionAttr, partition string) (map[string]types.AttributeValue, error) {
+// decodeCursor reverses encodeCursor and checks that the cursor holds
+// exactly the index's key attributes and belongs to the partition being
+// listed, so a cursor cannot be edited into someone else's list or into a
+// malformed start key.
+func decodeCursor(cursor, partitionAttr, partition string, keyAttrs ...string) (map[string]types.AttributeValue, error) {
 	if cursor == "" {
 		return nil, nil
 	}
@@ -225,8 +226,13 @@ func decodeCursor(cursor, partitionAttr, partition string) (map[string]types.Att
 		return nil, ErrBadCursor
 	}
 	var plain map[string]string
-	if err := json.Unmarshal(b, &plain); err != nil || plain[partitionAttr] != partition || len(plain) > 4 {
+	if err := json.Unmarshal(b, &plain); err != nil || plain[partitionAttr] != partition || len(plain) != len(keyAttrs) {
 		return nil, ErrBadCursor
+	}
+	for _, k := range keyAttrs {
+		if plain[k] == "" {
+			return nil, ErrBadCursor
+		}
 	}
 	start := map[string]types.AttributeValue{}
 	for k, v := range plain {

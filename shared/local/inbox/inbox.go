@@ -1,5 +1,5 @@
 // Package inbox is the local cloud's view of what the system sent: it reads
-// the emails (and, when sent, SMS) recorded by the AWS emulator and serves
+// the emails recorded by the AWS emulator (SES v1 and v2) and serves
 // them at /_local/inbox (a page to click through) and /_local/inbox.json.
 //
 // It only reads the emulator's record of real SES/SNS API calls; it must
@@ -65,7 +65,6 @@ type motoData struct {
 		Body         string              `json:"body"`
 		Destinations map[string][]string `json:"destinations"`
 	} `json:"ses"`
-	SNS map[string][]map[string]any `json:"sns"`
 }
 
 // Poll reads the emulator once and records new messages.

@@ -3,6 +3,7 @@ package moto
 import (
 	"bytes"
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"io"
@@ -137,6 +138,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 
 var errAddrInUse = errors.New("address already in use")
 
+//go:embed serialized.py
+var serializedLauncher string
+
 func lambdaPort(o Options) int {
 	if o.LambdaPort != 0 {
 		return o.LambdaPort
@@ -146,7 +150,10 @@ func lambdaPort(o Options) int {
 
 func start(ctx context.Context, bin string, o Options) (*Server, error) {
 	sink := &logSink{out: o.LogFile}
-	cmd := exec.Command(bin, "-H", o.Host, "-p", strconv.Itoa(o.Port))
+	// Run moto through serialized.py (embedded) with the venv's python, so
+	// DynamoDB conditional writes are atomic as in AWS.
+	python := filepath.Join(filepath.Dir(bin), "python")
+	cmd := exec.Command(python, "-c", serializedLauncher, "-H", o.Host, "-p", strconv.Itoa(o.Port))
 	cmd.Env = append(withoutVars(os.Environ(), "TZ", "MOTO_PORT", "MOTO_ACCOUNT_ID", "PYTHONUNBUFFERED"),
 		"TZ=UTC",
 		"MOTO_PORT="+strconv.Itoa(lambdaPort(o)),

@@ -211,7 +211,7 @@ func TestStartWithoutVenv(t *testing.T) {
 }
 
 // fakeVenv writes a virtualenv bin directory whose python reports version
-// and whose moto_server runs script.
+// when asked for it and otherwise (as the moto launcher) runs script.
 func fakeVenv(t *testing.T, version, script string) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -220,7 +220,8 @@ func fakeVenv(t *testing.T, version, script string) string {
 			t.Fatal(err)
 		}
 	}
-	write("python", "echo "+version)
+	write("python", `case "$2" in *importlib.metadata*) echo `+version+`; exit 0;; esac
+`+script)
 	write("moto_server", script)
 	return dir
 }

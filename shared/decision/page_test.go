@@ -1,0 +1,59 @@
+package decision
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/jitaccess/jit/shared/access"
+)
+
+func TestRenderEscapesAndLocksDown(t *testing.T) {
+	r := &access.Request{
+		ID: "01m8h2vc7v9a4e39t9w0bj74tr", Resource: "db", Duration: 15 * time.Minute,
+		Requester: `arn:aws:sts::1:assumed-role/E/<script>alert(1)</script>`,
+		Reason:    `"><img src=x onerror=alert(1)>`, CreatedAt: time.Now(),
+	}
+	resp := render(200, page{Title: "Approve access?", Request: summary(r), Form: true, Approver: "carol@example.com"})
+	for _, bad := range []string{"<script>", "<img"} {
+		if strings.Contains(resp.Body, bad) {
+			t.Errorf("page contains unescaped %q", bad)
+		}
+	}
+	for h, want := range map[string]string{
+		"Content-Security-Policy": "default-src 'none'",
+		"Referrer-Policy":         "no-referrer",
+		"Cache-Control":           "no-store",
+		"X-Frame-Options":         "DENY",
+	} {
+		if !strings.Contains(resp.Headers[h], want) {
+			t.Errorf("%s = %q, want %q", h, resp.Headers[h], want)
+		}
+	}
+	if !strings.Contains(resp.Body, `<label for="comment">`) || !strings.Contains(resp.Body, `name="viewport"`) {
+		t.Error("page lacks the labelled comment field or the mobile viewport")
+	}
+}
+
+func TestSameOrigin(t *testing.T) {
+	tests := []struct {
+		name    string
+		headers map[string]string
+		want    bool
+	}{
+		{"form on our page", map[string]string{"origin": "https://api.example.com", "sec-fetch-site": "same-origin"}, true},
+		{"old browser, no headers", map[string]string{}, true},
+		{"cross site", map[string]string{"origin": "https://evil.example", "sec-fetch-site": "cross-site"}, false},
+		{"other origin", map[string]string{"origin": "https://evil.example"}, false},
+		{"same site other subdomain", map[string]string{"sec-fetch-site": "same-site"}, false},
+	}
+	for _, tt := range tests {
+		req := events.APIGatewayV2HTTPRequest{Headers: tt.headers}
+		req.RequestContext.DomainName = "api.example.com"
+		if got := sameOrigin(req); got != tt.want {
+			t.Errorf("%s: sameOrigin = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

@@ -2,13 +2,16 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +27,7 @@ import (
 // Store is what the API needs from the table.
 type Store interface {
 	CreateRequest(context.Context, *access.Request, access.Event) error
+	CreateRequestOnce(context.Context, *access.Request, access.Event, store.Idempotency) error
 	GetRequest(context.Context, string) (*access.Request, error)
 	History(context.Context, string) ([]access.Event, error)
 	ListByRequester(ctx context.Context, requester string, limit int32, cursor string) (*store.Page, error)
@@ -117,7 +121,19 @@ func (h *Handler) create(ctx context.Context, caller string, req events.APIGatew
 		RequestID: r.ID, Type: access.EventCreated, Actor: caller, At: now, To: access.Pending,
 		Detail: map[string]string{"resource": r.Resource, "duration": access.FormatDuration(r.Duration), "policy_version": strconv.Itoa(pv.Version)},
 	}
-	if err := h.Store.CreateRequest(ctx, r, created); err != nil {
+	if key, ok := req.Headers["idempotency-key"]; ok {
+		if !idempotencyKeyPattern.MatchString(key) {
+			return events.APIGatewayV2HTTPResponse{}, access.Invalid("Idempotency-Key", "must be 1 to 128 letters, digits or . _ : -")
+		}
+		err := h.Store.CreateRequestOnce(ctx, r, created, store.Idempotency{Key: key, Fingerprint: fingerprint(r)})
+		var dup *store.DuplicateError
+		if errors.As(err, &dup) {
+			return h.replay(ctx, caller, dup)
+		}
+		if err != nil {
+			return events.APIGatewayV2HTTPResponse{}, err
+		}
+	} else if err := h.Store.CreateRequest(ctx, r, created); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
 	_, err = h.Workflow.Start(ctx, workflow.Input{
@@ -136,6 +152,30 @@ func (h *Handler) create(ctx context.Context, caller string, req events.APIGatew
 	}
 	h.Logger.InfoContext(ctx, "request created", "request", r.ID, "resource", r.Resource, "requester", caller)
 	return jsonResponse(http.StatusCreated, view(r, nil)), nil
+}
+
+var idempotencyKeyPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+
+// fingerprint identifies what was asked, so a retry can be told from a
+// reused key.
+func fingerprint(r *access.Request) string {
+	sum := sha256.Sum256([]byte(r.Resource + "\x00" + strconv.FormatInt(int64(r.Duration), 10) + "\x00" + r.Reason))
+	return hex.EncodeToString(sum[:])
+}
+
+// replay answers a retried create with the request the first call made.
+func (h *Handler) replay(ctx context.Context, caller string, dup *store.DuplicateError) (events.APIGatewayV2HTTPResponse, error) {
+	if !dup.SameRequest {
+		return events.APIGatewayV2HTTPResponse{}, &apiError{Status: http.StatusUnprocessableEntity, Code: "idempotency_key_reused",
+			Message: "Idempotency-Key was already used for a different request (" + dup.ExistingID + "); use a new key"}
+	}
+	r, err := h.Store.GetRequest(ctx, dup.ExistingID)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	resp := jsonResponse(http.StatusOK, view(r, nil))
+	resp.Headers["Idempotent-Replayed"] = "true"
+	return resp, nil
 }
 
 // NewRequest checks a create call against the policy and builds the

@@ -42,10 +42,11 @@ type requestItem struct {
 }
 
 const (
-	kindRequest = "request"
-	kindEvent   = "event"
-	kindLink    = "link"
-	kindPolicy  = "policy"
+	kindRequest     = "request"
+	kindEvent       = "event"
+	kindLink        = "link"
+	kindPolicy      = "policy"
+	kindIdempotency = "idempotency"
 )
 
 func newRequestItem(r *access.Request) requestItem {
@@ -174,6 +175,16 @@ type linkItem struct {
 	TTL         int64  `dynamodbav:"ttl"`
 	UsedAt      string `dynamodbav:"used_at,omitempty"`
 	UsedOutcome string `dynamodbav:"used_outcome,omitempty"`
+}
+
+// idempotencyItem remembers which request an idempotency key created.
+type idempotencyItem struct {
+	PK          string `dynamodbav:"PK"`
+	SK          string `dynamodbav:"SK"`
+	Kind        string `dynamodbav:"kind"`
+	RequestID   string `dynamodbav:"request_id"`
+	Fingerprint string `dynamodbav:"fingerprint"`
+	TTL         int64  `dynamodbav:"ttl"`
 }
 
 // policyItem is one applied version of the policy document.

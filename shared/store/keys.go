@@ -100,3 +100,9 @@ func createdKey(created time.Time, id string) string { return formatTime(created
 func policyPK(version int) string { return fmt.Sprintf("POLICY#%08d", version) }
 
 const policyCurrentPK = "POLICY#CURRENT"
+
+const skIdempotency = "IDEMPOTENCY"
+
+// idempotencyPK scopes a key to its requester, so one caller's key never
+// collides with another's.
+func idempotencyPK(requester, key string) string { return "IDEM#" + requester + "#" + key }

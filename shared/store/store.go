@@ -41,6 +41,49 @@ func New(db DynamoDB, table string) *Store {
 // CreateRequest writes a new request and its "created" event in one
 // transaction. It fails with ErrConflict if the id is taken.
 func (s *Store) CreateRequest(ctx context.Context, r *access.Request, ev access.Event) error {
+	return s.create(ctx, r, ev, nil)
+}
+
+// Idempotency makes a create safe to retry: the first create with Key (per
+// requester) wins, and Fingerprint tells a true retry (same request) from
+// a reused key.
+type Idempotency struct {
+	Key         string
+	Fingerprint string
+}
+
+// DuplicateError is returned by CreateRequestOnce when the requester
+// already used the key: ExistingID is the request it created.
+type DuplicateError struct {
+	ExistingID  string
+	SameRequest bool
+}
+
+func (e *DuplicateError) Error() string {
+	return "idempotency key already used for request " + e.ExistingID
+}
+
+// CreateRequestOnce is CreateRequest guarded by an idempotency key, all in
+// one transaction: concurrent retries create exactly one request.
+func (s *Store) CreateRequestOnce(ctx context.Context, r *access.Request, ev access.Event, idem Idempotency) error {
+	err := s.create(ctx, r, ev, &idem)
+	if err == nil || !conditionFailed(err, 2) {
+		return err
+	}
+	out, gerr := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &s.table, Key: key(idempotencyPK(r.Requester, idem.Key), skIdempotency), ConsistentRead: aws.Bool(true),
+	})
+	if gerr != nil {
+		return fmt.Errorf("read idempotency key: %w", gerr)
+	}
+	var it idempotencyItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil || it.RequestID == "" {
+		return fmt.Errorf("read idempotency key: %w", ErrConflict)
+	}
+	return &DuplicateError{ExistingID: it.RequestID, SameRequest: it.Fingerprint == idem.Fingerprint}
+}
+
+func (s *Store) create(ctx context.Context, r *access.Request, ev access.Event, idem *Idempotency) error {
 	item, err := attributevalue.MarshalMap(newRequestItem(r))
 	if err != nil {
 		return fmt.Errorf("create request %s: %w", r.ID, err)
@@ -49,17 +92,32 @@ func (s *Store) CreateRequest(ctx context.Context, r *access.Request, ev access.
 	if err != nil {
 		return fmt.Errorf("create request %s: %w", r.ID, err)
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{
-			{Put: &types.Put{
-				TableName:                &s.table,
-				Item:                     item,
-				ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-				ExpressionAttributeNames: map[string]string{"#pk": attrPK},
-			}},
-			put,
-		},
-	})
+	items := []types.TransactWriteItem{
+		{Put: &types.Put{
+			TableName:                &s.table,
+			Item:                     item,
+			ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+			ExpressionAttributeNames: map[string]string{"#pk": attrPK},
+		}},
+		put,
+	}
+	if idem != nil {
+		it, err := attributevalue.MarshalMap(idempotencyItem{
+			PK: idempotencyPK(r.Requester, idem.Key), SK: skIdempotency, Kind: kindIdempotency,
+			RequestID: r.ID, Fingerprint: idem.Fingerprint,
+			// A retry a day later is a new request.
+			TTL: r.CreatedAt.Add(24 * time.Hour).Unix(),
+		})
+		if err != nil {
+			return fmt.Errorf("create request %s: %w", r.ID, err)
+		}
+		items = append(items, types.TransactWriteItem{Put: &types.Put{
+			TableName: &s.table, Item: it,
+			ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+			ExpressionAttributeNames: map[string]string{"#pk": attrPK},
+		}})
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if err != nil {
 		if conditionFailed(err, 0) {
 			return fmt.Errorf("create request %s: %w", r.ID, ErrConflict)

@@ -82,6 +82,11 @@ func identity(t testing.TB, name string) gateway.Identity {
 // call sends a SigV4-signed request as who (unsigned when who is "").
 func call(t testing.TB, who, method, path string, body any) (int, map[string]any) {
 	t.Helper()
+	return callWith(t, who, method, path, body, nil)
+}
+
+func callWith(t testing.TB, who, method, path string, body any, headers map[string]string) (int, map[string]any) {
+	t.Helper()
 	var raw []byte
 	if body != nil {
 		var err error
@@ -95,6 +100,9 @@ func call(t testing.TB, who, method, path string, body any) (int, map[string]any
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
 	}
 	if who != "" {
 		id := identity(t, who)
@@ -350,5 +358,38 @@ func TestListAndAuth(t *testing.T) {
 		if code != http.StatusBadRequest || !strings.Contains(fmt.Sprint(body["message"]), tt.want) {
 			t.Errorf("%s: %d %v, want 400 with %q", tt.name, code, body, tt.want)
 		}
+	}
+}
+
+func TestIdempotentCreate(t *testing.T) {
+	t.Parallel()
+	key := "ci-run-" + fmt.Sprint(time.Now().UnixNano())
+	body := map[string]string{"resource": "sandbox-admin", "duration": "10m", "reason": "deploy from CI"}
+	const n = 20
+	ids := make(chan string, n)
+	codes := make(chan int, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			code, got := callWith(t, "ci-bot", "POST", "/v1/requests", body, map[string]string{"Idempotency-Key": key})
+			codes <- code
+			ids <- fmt.Sprint(got["id"])
+		}()
+	}
+	seen := map[string]bool{}
+	created := 0
+	for i := 0; i < n; i++ {
+		if c := <-codes; c == http.StatusCreated {
+			created++
+		} else if c != http.StatusOK {
+			t.Errorf("retry answered %d", c)
+		}
+		seen[<-ids] = true
+	}
+	if created != 1 || len(seen) != 1 {
+		t.Fatalf("%d concurrent creates with one key: %d created, ids %v; want exactly one request", n, created, seen)
+	}
+	body["reason"] = "a different request"
+	if code, got := callWith(t, "ci-bot", "POST", "/v1/requests", body, map[string]string{"Idempotency-Key": key}); code != http.StatusUnprocessableEntity {
+		t.Fatalf("reused key for another request: %d %v, want 422", code, got)
 	}
 }

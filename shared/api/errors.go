@@ -44,6 +44,8 @@ func (h *Handler) toResponse(ctx context.Context, err error) events.APIGatewayV2
 		ae = newError(http.StatusNotFound, "not_found", "no such request")
 	case errors.Is(err, access.ErrForbidden):
 		ae = newError(http.StatusForbidden, "forbidden", "you are not allowed to do this")
+	case errors.Is(err, store.ErrConflict):
+		ae = newError(http.StatusConflict, "conflict", "another change to the same request happened at the same moment; retry")
 	case errors.Is(err, store.ErrBadCursor):
 		ae = &apiError{Status: http.StatusBadRequest, Code: "invalid_request", Message: "cursor: not a cursor returned by this list", Field: "cursor"}
 	default:

@@ -85,7 +85,7 @@ func (s *Store) ApplyPolicy(ctx context.Context, previous int, document []byte, 
 		{Put: currentPut},
 	}})
 	if err != nil {
-		if conditionFailed(err, 0) || conditionFailed(err, 1) {
+		if conditionFailed(err, 0) || conditionFailed(err, 1) || transactionConflict(err) {
 			return 0, fmt.Errorf("apply policy version %d: %w", version, ErrConflict)
 		}
 		return 0, fmt.Errorf("apply policy version %d: %w", version, err)

@@ -67,7 +67,7 @@ func (e *DuplicateError) Error() string {
 // one transaction: concurrent retries create exactly one request.
 func (s *Store) CreateRequestOnce(ctx context.Context, r *access.Request, ev access.Event, idem Idempotency) error {
 	err := s.create(ctx, r, ev, &idem)
-	if err == nil || !conditionFailed(err, 2) {
+	if err == nil || !(conditionFailed(err, 2) || errors.Is(err, ErrConflict)) {
 		return err
 	}
 	out, gerr := s.db.GetItem(ctx, &dynamodb.GetItemInput{
@@ -77,7 +77,10 @@ func (s *Store) CreateRequestOnce(ctx context.Context, r *access.Request, ev acc
 		return fmt.Errorf("read idempotency key: %w", gerr)
 	}
 	var it idempotencyItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil || it.RequestID == "" {
+	if out.Item == nil {
+		return err
+	}
+	if uerr := attributevalue.UnmarshalMap(out.Item, &it); uerr != nil || it.RequestID == "" {
 		return fmt.Errorf("read idempotency key: %w", ErrConflict)
 	}
 	return &DuplicateError{ExistingID: it.RequestID, SameRequest: it.Fingerprint == idem.Fingerprint}
@@ -119,7 +122,7 @@ func (s *Store) create(ctx context.Context, r *access.Request, ev access.Event, 
 	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if err != nil {
-		if conditionFailed(err, 0) {
+		if conditionFailed(err, 0) || transactionConflict(err) {
 			return fmt.Errorf("create request %s: %w", r.ID, ErrConflict)
 		}
 		return fmt.Errorf("create request %s: %w", r.ID, err)
@@ -319,6 +322,21 @@ func (s *Store) putEvent(ev access.Event) (types.TransactWriteItem, error) {
 		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
 		ExpressionAttributeNames: map[string]string{"#pk": attrPK},
 	}}, nil
+}
+
+// transactionConflict reports whether DynamoDB cancelled a transaction
+// because another one was changing the same items.
+func transactionConflict(err error) bool {
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) {
+		for _, r := range tce.CancellationReasons {
+			if aws.ToString(r.Code) == "TransactionConflict" {
+				return true
+			}
+		}
+	}
+	var tc *types.TransactionConflictException
+	return errors.As(err, &tc)
 }
 
 // conditionFailed reports whether err is a cancelled transaction whose item

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -34,7 +35,22 @@ type move struct {
 // errAlso is returned when one of move.also failed its condition.
 var errAlso = errors.New("a linked item failed its condition")
 
+// transition makes the move, retrying a few times when DynamoDB cancels it
+// because another transaction touched the same items at the same moment:
+// the retry re-reads the status, so the loser of a race gets
+// *access.ErrTransition (or ErrLinkSpent) rather than a raw AWS error.
 func (s *Store) transition(ctx context.Context, m move) error {
+	var err error
+	for attempt := 0; attempt < 4; attempt++ {
+		if err = s.transitionOnce(ctx, m); !transactionConflict(err) {
+			return err
+		}
+		time.Sleep(time.Duration(10+rand.IntN(40)) * time.Millisecond)
+	}
+	return fmt.Errorf("move %s to %s: %w", m.id, m.to, ErrConflict)
+}
+
+func (s *Store) transitionOnce(ctx context.Context, m move) error {
 	from := access.Sources(m.to)
 	if len(from) == 0 {
 		return fmt.Errorf("move %s to %s: no status leads there", m.id, m.to)

@@ -33,7 +33,61 @@ type Resource struct {
 	MaxDuration     Duration `yaml:"max_duration" json:"max_duration"`
 	DefaultDuration Duration `yaml:"default_duration,omitempty" json:"default_duration,omitempty"`
 	ReasonMinLength int      `yaml:"reason_min_length,omitempty" json:"reason_min_length,omitempty"`
-	Approval        Approval `yaml:"approval" json:"approval"`
+	Ticket          *Ticket  `yaml:"ticket,omitempty" json:"ticket,omitempty"`
+	Start           *Start   `yaml:"start,omitempty" json:"start,omitempty"`
+	// Channels are how approvers are reached: email (default), sms, slack.
+	Channels    []string    `yaml:"channels,omitempty" json:"channels,omitempty"`
+	Approval    Approval    `yaml:"approval" json:"approval"`
+	AutoApprove []AutoRule  `yaml:"auto_approve,omitempty" json:"auto_approve,omitempty"`
+	BreakGlass  *BreakGlass `yaml:"break_glass,omitempty" json:"break_glass,omitempty"`
+}
+
+// Ticket says whether a request must cite a ticket, what one looks like,
+// and how to link to it.
+type Ticket struct {
+	Required bool   `yaml:"required,omitempty" json:"required,omitempty"`
+	Pattern  string `yaml:"pattern,omitempty" json:"pattern,omitempty"`
+	// URL is a template with {ticket}, e.g. https://tracker/browse/{ticket}.
+	URL string `yaml:"url,omitempty" json:"url,omitempty"`
+
+	re *regexp.Regexp
+}
+
+// Start says whether a request may ask to start later, and how far ahead.
+type Start struct {
+	AllowFuture bool     `yaml:"allow_future" json:"allow_future"`
+	MaxAhead    Duration `yaml:"max_ahead,omitempty" json:"max_ahead,omitempty"`
+}
+
+// AutoRule approves a request without a person when all of its conditions
+// hold. Always stands alone; the others combine.
+type AutoRule struct {
+	Name        string   `yaml:"name,omitempty" json:"name,omitempty"`
+	Always      bool     `yaml:"always,omitempty" json:"always,omitempty"`
+	MaxDuration Duration `yaml:"max_duration,omitempty" json:"max_duration,omitempty"`
+	Requesters  []string `yaml:"requesters,omitempty" json:"requesters,omitempty"`
+	Window      *Window  `yaml:"window,omitempty" json:"window,omitempty"`
+}
+
+// Window is a weekly time window in a named time zone, e.g. weekdays
+// 09:00–17:00 Europe/Berlin.
+type Window struct {
+	Days     []string `yaml:"days" json:"days"`
+	Start    string   `yaml:"start" json:"start"`
+	End      string   `yaml:"end" json:"end"`
+	Timezone string   `yaml:"timezone" json:"timezone"`
+
+	loc        *time.Location
+	start, end int // minutes after midnight
+	days       map[time.Weekday]bool
+}
+
+// BreakGlass lets a requester skip approval in an emergency: access is
+// granted at once, everyone in the chain is told, and the request is
+// flagged in the audit trail.
+type BreakGlass struct {
+	Allowed         bool `yaml:"allowed" json:"allowed"`
+	ReasonMinLength int  `yaml:"reason_min_length,omitempty" json:"reason_min_length,omitempty"`
 }
 
 // Target says what a grant changes.
@@ -53,7 +107,27 @@ type Level struct {
 	Approvers    []Approver `yaml:"approvers" json:"approvers"`
 	MinApprovals int        `yaml:"min_approvals,omitempty" json:"min_approvals,omitempty"`
 	Timeout      Duration   `yaml:"timeout,omitempty" json:"timeout,omitempty"`
+	// EscalateTo are approvers added to this level when it times out; the
+	// level then waits one more timeout.
+	EscalateTo []Approver `yaml:"escalate_to,omitempty" json:"escalate_to,omitempty"`
+	// OnTimeout is what happens when the level (after any escalation) ends
+	// without a quorum: "fail" ends the request as timed_out, "next" moves
+	// on to the next level.
+	OnTimeout string `yaml:"on_timeout,omitempty" json:"on_timeout,omitempty"`
 }
+
+// What a level does when it times out.
+const (
+	OnTimeoutFail = "fail"
+	OnTimeoutNext = "next"
+)
+
+// Channels.
+const (
+	ChannelEmail = "email"
+	ChannelSMS   = "sms"
+	ChannelSlack = "slack"
+)
 
 // Approver is a person who may decide, and where to reach them. Principal,
 // when set, is the ARN pattern of their AWS identity: a requester it
@@ -62,6 +136,8 @@ type Level struct {
 type Approver struct {
 	Name      string `yaml:"name,omitempty" json:"name,omitempty"`
 	Email     string `yaml:"email" json:"email"`
+	Phone     string `yaml:"phone,omitempty" json:"phone,omitempty"`
+	Slack     string `yaml:"slack,omitempty" json:"slack,omitempty"`
 	Principal string `yaml:"principal,omitempty" json:"principal,omitempty"`
 }
 
@@ -71,6 +147,9 @@ const (
 	DefaultLevelTimeout  = time.Hour
 	DefaultReasonMinimum = 1
 	MaxReasonLength      = 1000
+	// DefaultBreakGlassReason is the minimum reason length for break-glass:
+	// an emergency must be explained.
+	DefaultBreakGlassReason = 20
 )
 
 // Duration is a time.Duration written as "15m" in YAML and JSON.
@@ -200,6 +279,20 @@ func (d *Document) applyDefaults() {
 			if l.Timeout == 0 {
 				l.Timeout = Duration(DefaultLevelTimeout)
 			}
+			if l.OnTimeout == "" {
+				l.OnTimeout = OnTimeoutFail
+			}
+		}
+		if len(r.Channels) == 0 {
+			r.Channels = []string{ChannelEmail}
+		}
+		if r.BreakGlass != nil && r.BreakGlass.ReasonMinLength == 0 {
+			r.BreakGlass.ReasonMinLength = DefaultBreakGlassReason
+		}
+		for j := range r.AutoApprove {
+			if r.AutoApprove[j].Name == "" {
+				r.AutoApprove[j].Name = fmt.Sprintf("auto_approve[%d]", j)
+			}
 		}
 	}
 }
@@ -208,77 +301,246 @@ func (d *Document) applyDefaults() {
 // ranges and cross-field rules. root locates problems by line.
 func (d *Document) validate(root *yaml.Node) []Problem {
 	var ps []Problem
-	add := func(path []any, format string, args ...any) {
-		ps = append(ps, Problem{Line: lineOf(root, path), Field: fieldName(path), Message: fmt.Sprintf(format, args...)})
-	}
 	if len(d.Resources) == 0 {
-		add([]any{"resources"}, "at least one resource is required")
+		ps = append(ps, Problem{Line: lineOf(root, []any{"resources"}), Field: "resources", Message: "at least one resource is required"})
 	}
 	seen := map[string]int{}
-	for i, r := range d.Resources {
-		at := func(rest ...any) []any { return append([]any{"resources", i}, rest...) }
-		switch {
-		case r.Name == "":
-			add(at("name"), "is required")
-		case !namePattern.MatchString(r.Name):
-			add(at("name"), "%q must be lower-case letters, digits and dashes (at most 63)", r.Name)
-		default:
-			if j, dup := seen[r.Name]; dup {
-				add(at("name"), "%q is already used by resources[%d]", r.Name, j)
-			}
-			seen[r.Name] = i
-		}
-		if r.Target.Provider != ProviderIAMRoleTrust {
-			add(at("target", "provider"), "%q is not a known provider (known: %s)", r.Target.Provider, ProviderIAMRoleTrust)
-		} else if !roleARNPattern.MatchString(r.Target.RoleARN) {
-			add(at("target", "role_arn"), "%q is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)", r.Target.RoleARN)
-		}
-		if len(r.Requesters) == 0 {
-			add(at("requesters"), "at least one principal pattern is required (e.g. \"arn:aws:sts::123456789012:assumed-role/Engineer/*\")")
-		}
-		for j, p := range r.Requesters {
-			if !strings.HasPrefix(p, "arn:") && p != "*" {
-				add(at("requesters", j), "%q must be a principal ARN pattern starting with \"arn:\" or \"*\"", p)
+	for i := range d.Resources {
+		v := &validator{root: root, base: []any{"resources", i}}
+		v.resource(&d.Resources[i])
+		if name := d.Resources[i].Name; name != "" {
+			if j, dup := seen[name]; dup {
+				v.add(v.at("name"), "%q is already used by resources[%d]", name, j)
+			} else {
+				seen[name] = i
 			}
 		}
-		if r.MaxDuration <= 0 {
-			add(at("max_duration"), "is required and must be positive")
-		} else if r.MinDuration > r.MaxDuration {
-			add(at("min_duration"), "%s exceeds max_duration %s", r.MinDuration.Std(), r.MaxDuration.Std())
-		}
-		if r.MinDuration < 0 {
-			add(at("min_duration"), "must be positive")
-		}
-		if r.DefaultDuration != 0 && (r.DefaultDuration < r.MinDuration || r.DefaultDuration > r.MaxDuration) {
-			add(at("default_duration"), "%s is outside %s..%s", r.DefaultDuration.Std(), r.MinDuration.Std(), r.MaxDuration.Std())
-		}
-		if r.ReasonMinLength < 0 || r.ReasonMinLength > MaxReasonLength {
-			add(at("reason_min_length"), "must be between 0 and %d", MaxReasonLength)
-		}
-		if len(r.Approval.Levels) == 0 {
-			add(at("approval", "levels"), "at least one approval level is required")
-		}
-		for j, l := range r.Approval.Levels {
-			lv := func(rest ...any) []any { return at(append([]any{"approval", "levels", j}, rest...)...) }
-			if len(l.Approvers) == 0 {
-				add(lv("approvers"), "at least one approver is required")
+		ps = append(ps, v.problems...)
+	}
+	return ps
+}
+
+// validator collects the problems of one resource.
+type validator struct {
+	root     *yaml.Node
+	base     []any
+	problems []Problem
+}
+
+func (v *validator) at(rest ...any) []any {
+	return append(append([]any{}, v.base...), rest...)
+}
+
+func (v *validator) add(path []any, format string, args ...any) {
+	v.problems = append(v.problems, Problem{Line: lineOf(v.root, path), Field: fieldName(path), Message: fmt.Sprintf(format, args...)})
+}
+
+var (
+	phonePattern = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+	slackPattern = regexp.MustCompile(`^[UW][A-Z0-9]{2,20}$`)
+	clockPattern = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
+	weekdays     = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday, "thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday}
+)
+
+func (v *validator) resource(r *Resource) {
+	switch {
+	case r.Name == "":
+		v.add(v.at("name"), "is required")
+	case !namePattern.MatchString(r.Name):
+		v.add(v.at("name"), "%q must be lower-case letters, digits and dashes (at most 63)", r.Name)
+	}
+	if r.Target.Provider != ProviderIAMRoleTrust {
+		v.add(v.at("target", "provider"), "%q is not a known provider (known: %s)", r.Target.Provider, ProviderIAMRoleTrust)
+	} else if !roleARNPattern.MatchString(r.Target.RoleARN) {
+		v.add(v.at("target", "role_arn"), "%q is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)", r.Target.RoleARN)
+	}
+	if len(r.Requesters) == 0 {
+		v.add(v.at("requesters"), "at least one pattern is required (a principal ARN pattern like \"arn:aws:sts::123456789012:assumed-role/Engineer/*\" or an email pattern like \"*@example.com\")")
+	}
+	v.patterns(r.Requesters, "requesters")
+	if r.MaxDuration <= 0 {
+		v.add(v.at("max_duration"), "is required and must be positive")
+	} else if r.MinDuration > r.MaxDuration {
+		v.add(v.at("min_duration"), "%s exceeds max_duration %s", r.MinDuration.Std(), r.MaxDuration.Std())
+	}
+	if r.MinDuration < 0 {
+		v.add(v.at("min_duration"), "must be positive")
+	}
+	if r.DefaultDuration != 0 && (r.DefaultDuration < r.MinDuration || r.DefaultDuration > r.MaxDuration) {
+		v.add(v.at("default_duration"), "%s is outside %s..%s", r.DefaultDuration.Std(), r.MinDuration.Std(), r.MaxDuration.Std())
+	}
+	if r.ReasonMinLength < 0 || r.ReasonMinLength > MaxReasonLength {
+		v.add(v.at("reason_min_length"), "must be between 0 and %d", MaxReasonLength)
+	}
+	if t := r.Ticket; t != nil {
+		if t.Pattern != "" {
+			re, err := regexp.Compile(t.Pattern)
+			if err != nil {
+				v.add(v.at("ticket", "pattern"), "is not a valid regular expression: %s", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
+			} else {
+				t.re = re
 			}
-			for k, a := range l.Approvers {
-				if _, err := mail.ParseAddress(a.Email); err != nil || strings.ContainsAny(a.Email, "<> ") {
-					add(lv("approvers", k, "email"), "%q is not an email address", a.Email)
-				}
+		}
+		if t.URL != "" && (!strings.Contains(t.URL, "{ticket}") || !(strings.HasPrefix(t.URL, "https://") || strings.HasPrefix(t.URL, "http://"))) {
+			v.add(v.at("ticket", "url"), "%q must be an http(s) URL containing {ticket}", t.URL)
+		}
+		if !t.Required && t.Pattern == "" && t.URL == "" {
+			v.add(v.at("ticket"), "says nothing: set required, pattern or url")
+		}
+	}
+	if st := r.Start; st != nil {
+		if st.AllowFuture && st.MaxAhead <= 0 {
+			v.add(v.at("start", "max_ahead"), "is required when allow_future is true (e.g. \"72h\")")
+		}
+		if !st.AllowFuture && st.MaxAhead != 0 {
+			v.add(v.at("start", "max_ahead"), "has no effect unless allow_future is true")
+		}
+	}
+	for j, c := range r.Channels {
+		if c != ChannelEmail && c != ChannelSMS && c != ChannelSlack {
+			v.add(v.at("channels", j), "%q is not a channel (email, sms, slack)", c)
+		}
+	}
+	if len(r.Approval.Levels) == 0 {
+		v.add(v.at("approval", "levels"), "at least one approval level is required")
+	}
+	for j := range r.Approval.Levels {
+		v.level(r, j)
+	}
+	for j := range r.AutoApprove {
+		v.autoRule(&r.AutoApprove[j], j)
+	}
+	if bg := r.BreakGlass; bg != nil && (bg.ReasonMinLength < 1 || bg.ReasonMinLength > MaxReasonLength) {
+		v.add(v.at("break_glass", "reason_min_length"), "must be between 1 and %d", MaxReasonLength)
+	}
+}
+
+func (v *validator) level(r *Resource, j int) {
+	l := r.Approval.Levels[j]
+	at := func(rest ...any) []any { return v.at(append([]any{"approval", "levels", j}, rest...)...) }
+	if len(l.Approvers) == 0 {
+		v.add(at("approvers"), "at least one approver is required")
+	}
+	emails := map[string]bool{}
+	check := func(list []Approver, field string) {
+		for k, a := range list {
+			if _, err := mail.ParseAddress(a.Email); err != nil || strings.ContainsAny(a.Email, "<> ") {
+				v.add(at(field, k, "email"), "%q is not an email address", a.Email)
+			} else if emails[strings.ToLower(a.Email)] {
+				v.add(at(field, k, "email"), "%s is listed twice at this level", a.Email)
 			}
-			if l.MinApprovals < 1 {
-				add(lv("min_approvals"), "must be at least 1")
-			} else if l.MinApprovals > len(l.Approvers) {
-				add(lv("min_approvals"), "%d exceeds the %d approvers listed", l.MinApprovals, len(l.Approvers))
+			emails[strings.ToLower(a.Email)] = true
+			if a.Phone != "" && !phonePattern.MatchString(a.Phone) {
+				v.add(at(field, k, "phone"), "%q is not an E.164 phone number (e.g. +15555550100)", a.Phone)
 			}
-			if l.Timeout < Duration(time.Minute) {
-				add(lv("timeout"), "%s is shorter than the 1m minimum", l.Timeout.Std())
+			if a.Slack != "" && !slackPattern.MatchString(a.Slack) {
+				v.add(at(field, k, "slack"), "%q is not a Slack user id (e.g. U024BE7LH)", a.Slack)
+			}
+			if a.Principal != "" && !strings.HasPrefix(a.Principal, "arn:") {
+				v.add(at(field, k, "principal"), "%q must be a principal ARN pattern starting with \"arn:\"", a.Principal)
 			}
 		}
 	}
-	return ps
+	check(l.Approvers, "approvers")
+	check(l.EscalateTo, "escalate_to")
+	if l.MinApprovals < 1 {
+		v.add(at("min_approvals"), "must be at least 1")
+	} else if n := len(l.Approvers) + len(l.EscalateTo); l.MinApprovals > n {
+		v.add(at("min_approvals"), "%d exceeds the %d approvers listed", l.MinApprovals, n)
+	}
+	if l.Timeout < Duration(10*time.Second) {
+		v.add(at("timeout"), "%s is shorter than the 10s minimum", l.Timeout.Std())
+	}
+	if l.Timeout > Duration(7*24*time.Hour) {
+		v.add(at("timeout"), "%s is longer than the 7 day maximum", l.Timeout.Std())
+	}
+	switch l.OnTimeout {
+	case OnTimeoutFail:
+	case OnTimeoutNext:
+		if j == len(r.Approval.Levels)-1 {
+			v.add(at("on_timeout"), "\"next\" on the last level has no next level to move to; use \"fail\"")
+		}
+	default:
+		v.add(at("on_timeout"), "%q must be \"fail\" or \"next\"", l.OnTimeout)
+	}
+}
+
+func (v *validator) autoRule(a *AutoRule, j int) {
+	at := func(rest ...any) []any { return v.at(append([]any{"auto_approve", j}, rest...)...) }
+	conditions := 0
+	if a.MaxDuration != 0 {
+		conditions++
+		if a.MaxDuration < 0 {
+			v.add(at("max_duration"), "must be positive")
+		}
+	}
+	if len(a.Requesters) > 0 {
+		conditions++
+		v.patterns(a.Requesters, "auto_approve", j, "requesters")
+	}
+	if w := a.Window; w != nil {
+		conditions++
+		v.window(w, at("window"))
+	}
+	switch {
+	case a.Always && conditions > 0:
+		v.add(at("always"), "cannot be combined with other conditions; a rule with always approves everything")
+	case !a.Always && conditions == 0:
+		v.add(at(), "has no condition: set always, max_duration, requesters or window")
+	}
+}
+
+func (v *validator) window(w *Window, path []any) {
+	sub := func(f string) []any { return append(append([]any{}, path...), f) }
+	w.days = map[time.Weekday]bool{}
+	if len(w.Days) == 0 {
+		v.add(sub("days"), "at least one day is required (mon, tue, wed, thu, fri, sat, sun)")
+	}
+	for _, d := range w.Days {
+		wd, ok := weekdays[strings.ToLower(d)]
+		if !ok {
+			v.add(sub("days"), "%q is not a day (mon, tue, wed, thu, fri, sat, sun)", d)
+			continue
+		}
+		w.days[wd] = true
+	}
+	var okStart, okEnd bool
+	if w.start, okStart = clockMinutes(w.Start); !okStart {
+		v.add(sub("start"), "%q is not a time of day (HH:MM, 24-hour)", w.Start)
+	}
+	if w.end, okEnd = clockMinutes(w.End); !okEnd {
+		v.add(sub("end"), "%q is not a time of day (HH:MM, 24-hour)", w.End)
+	}
+	if okStart && okEnd && w.start == w.end {
+		v.add(sub("end"), "equals start; the window would be empty")
+	}
+	if w.Timezone == "" {
+		v.add(sub("timezone"), "is required (an IANA name like \"Europe/Berlin\" or \"UTC\")")
+	} else if loc, err := time.LoadLocation(w.Timezone); err != nil {
+		v.add(sub("timezone"), "%q is not a known time zone (IANA names like \"Europe/Berlin\")", w.Timezone)
+	} else {
+		w.loc = loc
+	}
+}
+
+func clockMinutes(s string) (int, bool) {
+	if !clockPattern.MatchString(s) {
+		return 0, false
+	}
+	return int(s[0]-'0')*600 + int(s[1]-'0')*60 + int(s[3]-'0')*10 + int(s[4]-'0'), true
+}
+
+// patterns checks requester patterns: principal ARN patterns, or email
+// patterns matched against an assumed role's session name.
+func (v *validator) patterns(ps []string, field ...any) {
+	for j, p := range ps {
+		path := v.at(append(append([]any{}, field...), j)...)
+		switch {
+		case p == "*", strings.HasPrefix(p, "arn:"), strings.Contains(p, "@"):
+		default:
+			v.add(path, "%q must be a principal ARN pattern (\"arn:...\"), an email pattern (\"*@example.com\") or \"*\"", p)
+		}
+	}
 }
 
 // fieldName renders a path as resources[2].approval.levels[0].timeout.
@@ -346,10 +608,22 @@ func (d *Document) Resource(name string) (*Resource, bool) {
 // MayRequest reports whether principal matches one of the resource's
 // requester patterns. "*" in a pattern matches any run of characters, so
 // "arn:aws:sts::123456789012:assumed-role/Engineer/*" admits every session
-// of that role.
+// of that role; a pattern without "arn:" is matched, case-insensitively,
+// against the session name, so SSO users match by email ("*@example.com").
 func (r *Resource) MayRequest(principal string) bool {
-	for _, p := range r.Requesters {
-		if Match(p, principal) {
+	return MatchAny(r.Requesters, principal)
+}
+
+// MatchAny reports whether principal matches any of patterns, as
+// MayRequest describes.
+func MatchAny(patterns []string, principal string) bool {
+	session := strings.ToLower(principal[strings.LastIndex(principal, "/")+1:])
+	for _, p := range patterns {
+		if strings.HasPrefix(p, "arn:") || p == "*" {
+			if Match(p, principal) {
+				return true
+			}
+		} else if Match(strings.ToLower(p), session) {
 			return true
 		}
 	}

@@ -1,0 +1,153 @@
+package cloud
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Call is one AWS API call that reached the edge: made by a function, by
+// moto's Step Functions interpreter (its Lambda invokes) or by anything
+// else pointed at EdgeURL. Calls the interpreter makes inside moto (its
+// own state transitions) never pass the edge and are not seen.
+type Call struct {
+	// Service is the SigV4 credential-scope service (dynamodb, states,
+	// iam, ses, lambda, ...); for an unsigned call it is guessed from the
+	// path ("lambda" for Invoke), else "unknown".
+	Service string
+	// Operation is the API operation: from X-Amz-Target (GetItem,
+	// StartExecution), from Action= of query-protocol calls (GetRole,
+	// UpdateAssumeRolePolicy), or from the REST path (Invoke, SendEmail).
+	Operation string
+	// Resource is the function name of a Lambda Invoke, else "".
+	Resource string
+	// Start is when the edge received the request; Duration is until its
+	// handler returned (for proxied calls: moto's time plus the proxy).
+	Start    time.Time
+	Duration time.Duration
+	Status   int
+}
+
+// maxObservedForm bounds how much of a form-encoded body is read to find
+// its Action; query-protocol bodies of the calls we care about are small.
+const maxObservedForm = 64 << 10
+
+// observe wraps the edge handler so that fn sees every call after it is
+// answered. It changes nothing about the request or the response.
+func observe(next http.Handler, fn func(Call)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := Call{Start: time.Now(), Service: signingService(r.Header.Get("Authorization"))}
+		c.Operation, c.Resource = operation(r)
+		if c.Service == "" {
+			c.Service = "unknown"
+			if c.Operation == "Invoke" {
+				c.Service = "lambda"
+			}
+		}
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		c.Duration = time.Since(c.Start)
+		c.Status = rec.status
+		fn(c)
+	})
+}
+
+// signingService reads the service out of a SigV4 Authorization header:
+// "AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/dynamodb/aws4_request, ...".
+func signingService(auth string) string {
+	_, cred, ok := strings.Cut(auth, "Credential=")
+	if !ok {
+		return ""
+	}
+	if i := strings.IndexAny(cred, ", "); i >= 0 {
+		cred = cred[:i]
+	}
+	parts := strings.Split(cred, "/")
+	if len(parts) != 5 {
+		return ""
+	}
+	return parts[3]
+}
+
+// operation names the API operation of r; it restores any body it reads.
+func operation(r *http.Request) (op, resource string) {
+	if t := r.Header.Get("X-Amz-Target"); t != "" {
+		if i := strings.LastIndexByte(t, '.'); i >= 0 {
+			return t[i+1:], ""
+		}
+		return t, ""
+	}
+	if a := r.URL.Query().Get("Action"); a != "" {
+		return a, ""
+	}
+	if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") && r.Body != nil {
+		b, err := io.ReadAll(io.LimitReader(r.Body, maxObservedForm))
+		r.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(b), r.Body), r.Body}
+		if err == nil {
+			if v, err := url.ParseQuery(string(b)); err == nil && v.Get("Action") != "" {
+				return v.Get("Action"), ""
+			}
+		}
+	}
+	p := r.URL.Path
+	if name, ok := invokeFunction(p); ok && r.Method == http.MethodPost {
+		return "Invoke", name
+	}
+	switch {
+	case r.Method == http.MethodPost && p == "/v2/email/outbound-emails":
+		return "SendEmail", ""
+	}
+	return r.Method + " " + p, ""
+}
+
+// invokeFunction returns the function name of a Lambda Invoke path
+// (/2015-03-31/functions/NAME/invocations), as the edge routes it.
+func invokeFunction(p string) (string, bool) {
+	const prefix, suffix = "/2015-03-31/functions/", "/invocations"
+	if !strings.HasPrefix(p, prefix) || !strings.HasSuffix(p, suffix) || len(p) <= len(prefix)+len(suffix) {
+		return "", false
+	}
+	name := p[len(prefix) : len(p)-len(suffix)]
+	// A function ARN or partial ARN: keep the name.
+	parts := strings.Split(name, ":")
+	for i, s := range parts {
+		if s == "function" && i+1 < len(parts) {
+			return parts[i+1], true
+		}
+	}
+	return parts[0], true
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status  int
+	written bool
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if !s.written {
+		s.status, s.written = code, true
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	s.written = true
+	return s.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController (used by the edge's reverse proxy to
+// flush) reach the underlying writer.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+func (s *statusRecorder) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}

@@ -18,6 +18,7 @@ import (
 
 type config struct {
 	Table, StateMachine, PublicBaseURL, LogLevel string
+	Admins, Auditors                             []string
 }
 
 func main() {
@@ -27,6 +28,8 @@ func main() {
 		StateMachine:  env.Require("STATE_MACHINE_ARN"),
 		PublicBaseURL: env.Optional("PUBLIC_BASE_URL", ""),
 		LogLevel:      env.Optional("LOG_LEVEL", "INFO"),
+		Admins:        env.List("ADMIN_PRINCIPALS"),
+		Auditors:      env.List("AUDITOR_PRINCIPALS"),
 	}
 	log := lambdaenv.Logger(cfg.LogLevel)
 	if err := env.Err(); err != nil {
@@ -42,6 +45,8 @@ func main() {
 		Logger:        log,
 		Now:           time.Now,
 		PublicBaseURL: cfg.PublicBaseURL,
+		Admins:        cfg.Admins,
+		Auditors:      cfg.Auditors,
 	}
 	lambda.Start(h.Handle)
 }

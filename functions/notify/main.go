@@ -36,5 +36,5 @@ func main() {
 		Logger: log,
 		Now:    time.Now,
 	}
-	lambda.Start(h.RequestApproval)
+	lambda.Start(h.Handle)
 }

@@ -27,6 +27,103 @@ type Request struct {
 	GrantedAt     *time.Time    `json:"granted_at,omitempty"`
 	ExpiresAt     *time.Time    `json:"expires_at,omitempty"`
 	EndedAt       *time.Time    `json:"ended_at,omitempty"`
+
+	Ticket    string     `json:"ticket,omitempty"`
+	TicketURL string     `json:"ticket_url,omitempty"`
+	StartAt   *time.Time `json:"start_at,omitempty"`
+	// BreakGlass marks an emergency request that skipped approval.
+	BreakGlass bool `json:"break_glass,omitempty"`
+	// AutoApprovedBy names the policy rule that approved the request.
+	AutoApprovedBy string `json:"auto_approved_by,omitempty"`
+	// Chain is the approval chain, resolved from the policy when the
+	// request was made; later policy changes do not alter it.
+	Chain []Level `json:"chain"`
+	// Level is the index of the level now deciding; Escalated says its
+	// escalation approvers were added; Approvals counts its approvals.
+	Level     int  `json:"level"`
+	Escalated bool `json:"escalated,omitempty"`
+	Approvals int  `json:"approvals"`
+}
+
+// Level is one step of a request's approval chain.
+type Level struct {
+	Name         string        `json:"name,omitempty"`
+	Approvers    []string      `json:"approvers"`
+	EscalateTo   []string      `json:"escalate_to,omitempty"`
+	MinApprovals int           `json:"min_approvals"`
+	Timeout      time.Duration `json:"-"`
+	OnTimeout    string        `json:"on_timeout"`
+}
+
+// LastLevel reports whether the request is at its chain's last level.
+func (r *Request) LastLevel() bool { return r.Level >= len(r.Chain)-1 }
+
+// Needed is how many approvals level needs (1 for a request made without
+// a chain).
+func (r *Request) Needed(level int) int {
+	if level >= 0 && level < len(r.Chain) && r.Chain[level].MinApprovals > 0 {
+		return r.Chain[level].MinApprovals
+	}
+	return 1
+}
+
+// TimeoutStep is what the workflow does when a level times out.
+type TimeoutStep struct {
+	// Action is "escalate" (ask the level's escalation approvers and wait
+	// again), "next" (move to the next level) or "timed_out" (end).
+	Action string
+	Level  int
+}
+
+// Timeout steps.
+const (
+	StepEscalate = "escalate"
+	StepNext     = "next"
+	StepTimedOut = "timed_out"
+)
+
+// OnLevelTimeout decides what happens when level times out without a
+// quorum: escalate once if the level has escalation approvers, else move
+// on if the level says so and a next level exists, else end.
+func (r *Request) OnLevelTimeout(level int) TimeoutStep {
+	if level < 0 || level >= len(r.Chain) {
+		return TimeoutStep{Action: StepTimedOut, Level: level}
+	}
+	l := r.Chain[level]
+	if !r.Escalated && len(l.EscalateTo) > 0 {
+		return TimeoutStep{Action: StepEscalate, Level: level}
+	}
+	if l.OnTimeout == "next" && level+1 < len(r.Chain) {
+		return TimeoutStep{Action: StepNext, Level: level + 1}
+	}
+	return TimeoutStep{Action: StepTimedOut, Level: level}
+}
+
+// AskedAt returns who is asked at level: its approvers, or after
+// escalation only the approvers escalated to (the first ones were asked
+// already and their links still work).
+func (r *Request) AskedAt(level int, escalated bool) []string {
+	if level < 0 || level >= len(r.Chain) {
+		return nil
+	}
+	if escalated {
+		return r.Chain[level].EscalateTo
+	}
+	return r.Chain[level].Approvers
+}
+
+// MayApprove reports whether approver belongs to the level (first asked or
+// escalated to).
+func (r *Request) MayApprove(level int, approver string) bool {
+	if level < 0 || level >= len(r.Chain) {
+		return false
+	}
+	for _, a := range append(append([]string{}, r.Chain[level].Approvers...), r.Chain[level].EscalateTo...) {
+		if strings.EqualFold(a, approver) {
+			return true
+		}
+	}
+	return false
 }
 
 // Target is what a grant changes. Provider selects the grant provider;
@@ -52,6 +149,20 @@ type Event struct {
 const (
 	EventCreated           = "created"
 	EventApprovalRequested = "approval_requested"
+	// EventApproval counts one approval at a level that needs more.
+	EventApproval = "approval"
+	// EventLevelApproved closes a level that reached its quorum.
+	EventLevelApproved = "level_approved"
+	EventEscalated     = "escalated"
+	// EventLevelTimedOut moves past a level that timed out (on_timeout: next).
+	EventLevelTimedOut      = "level_timed_out"
+	EventBreakGlassNotified = "break_glass_notified"
+)
+
+// Actors that are not people.
+const (
+	ActorPolicy     = "policy"
+	ActorBreakGlass = "break-glass"
 )
 
 // System is the actor recorded for steps the workflow takes on its own.

@@ -32,7 +32,7 @@ const (
 // on a known previous status.
 var transitions = map[Status][]Status{
 	Pending:  {Approved, Denied, Cancelled, TimedOut, Failed},
-	Approved: {Active, Failed, Revoked},
+	Approved: {Active, Failed, Revoked, Cancelled},
 	Active:   {Expired, Revoked, Failed},
 }
 

@@ -26,18 +26,21 @@ import (
 
 // Store is what the API needs from the table.
 type Store interface {
-	CreateRequest(context.Context, *access.Request, access.Event) error
-	CreateRequestOnce(context.Context, *access.Request, access.Event, store.Idempotency) error
+	CreateRequest(ctx context.Context, r *access.Request, ev access.Event, more ...access.Event) error
+	CreateRequestOnce(ctx context.Context, r *access.Request, ev access.Event, idem store.Idempotency, more ...access.Event) error
 	GetRequest(context.Context, string) (*access.Request, error)
 	History(context.Context, string) ([]access.Event, error)
 	ListByRequester(ctx context.Context, requester string, limit int32, cursor string) (*store.Page, error)
 	CurrentPolicy(context.Context) (*store.PolicyVersion, error)
+	PolicyVersion(context.Context, int) (*store.PolicyVersion, error)
+	ApplyPolicy(ctx context.Context, previous int, document []byte, by string, at time.Time, detail map[string]string) (int, error)
 	End(ctx context.Context, id string, to access.Status, at time.Time, actor string, detail map[string]string) error
 }
 
 // Workflow starts a request's execution.
 type Workflow interface {
 	Start(context.Context, workflow.Input) (string, error)
+	Stop(ctx context.Context, id, cause string) error
 }
 
 // Handler serves the requester API.
@@ -50,6 +53,9 @@ type Handler struct {
 	// PublicBaseURL overrides the base of decision links (custom domain);
 	// empty means the URL the API was called on.
 	PublicBaseURL string
+	// Admins and Auditors are principal patterns (as in the policy's
+	// requesters) of who may manage and read the policy.
+	Admins, Auditors []string
 }
 
 // Limits on what callers send.
@@ -76,6 +82,14 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		resp, err = h.list(ctx, caller, req)
 	case "GET /v1/requests/{id}":
 		resp, err = h.get(ctx, caller, req.PathParameters["id"])
+	case "POST /v1/requests/{id}/cancel":
+		resp, err = h.cancel(ctx, caller, req.PathParameters["id"])
+	case "GET /v1/policy":
+		resp, err = h.getPolicy(ctx, caller, req)
+	case "PUT /v1/policy":
+		resp, err = h.putPolicy(ctx, caller, req)
+	case "POST /v1/policy/validate":
+		resp, err = h.validatePolicy(ctx, caller, req)
 	default:
 		err = newError(http.StatusNotFound, "not_found", "no route "+req.RouteKey)
 	}
@@ -94,9 +108,12 @@ func callerARN(req events.APIGatewayV2HTTPRequest) string {
 
 // createBody is the JSON a requester sends.
 type createBody struct {
-	Resource string `json:"resource"`
-	Duration string `json:"duration"`
-	Reason   string `json:"reason"`
+	Resource   string `json:"resource"`
+	Duration   string `json:"duration"`
+	Reason     string `json:"reason"`
+	Ticket     string `json:"ticket"`
+	StartAt    string `json:"start_at"`
+	BreakGlass bool   `json:"break_glass"`
 }
 
 func (h *Handler) create(ctx context.Context, caller string, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
@@ -109,23 +126,19 @@ func (h *Handler) create(ctx context.Context, caller string, req events.APIGatew
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
 	now := h.Now().UTC()
-	r, err := NewRequest(body.Resource, body.Duration, body.Reason, caller, doc, pv.Version, now)
+	r, err := NewRequest(Ask(body), caller, doc, pv.Version, now)
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
 	if r.ID, err = access.NewID(now, h.Random); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
-	res, _ := doc.Resource(r.Resource)
-	created := access.Event{
-		RequestID: r.ID, Type: access.EventCreated, Actor: caller, At: now, To: access.Pending,
-		Detail: map[string]string{"resource": r.Resource, "duration": access.FormatDuration(r.Duration), "policy_version": strconv.Itoa(pv.Version)},
-	}
+	evs := creationEvents(r, caller, now)
 	if key, ok := req.Headers["idempotency-key"]; ok {
 		if !idempotencyKeyPattern.MatchString(key) {
 			return events.APIGatewayV2HTTPResponse{}, access.Invalid("Idempotency-Key", "must be 1 to 128 letters, digits or . _ : -")
 		}
-		err := h.Store.CreateRequestOnce(ctx, r, created, store.Idempotency{Key: key, Fingerprint: fingerprint(r)})
+		err := h.Store.CreateRequestOnce(ctx, r, evs[0], store.Idempotency{Key: key, Fingerprint: fingerprint(r)}, evs[1:]...)
 		var dup *store.DuplicateError
 		if errors.As(err, &dup) {
 			return h.replay(ctx, caller, dup)
@@ -133,15 +146,10 @@ func (h *Handler) create(ctx context.Context, caller string, req events.APIGatew
 		if err != nil {
 			return events.APIGatewayV2HTTPResponse{}, err
 		}
-	} else if err := h.Store.CreateRequest(ctx, r, created); err != nil {
+	} else if err := h.Store.CreateRequest(ctx, r, evs[0], evs[1:]...); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
-	_, err = h.Workflow.Start(ctx, workflow.Input{
-		RequestID:              r.ID,
-		LinkBaseURL:            h.baseURL(req),
-		ApprovalTimeoutSeconds: int64(res.Approval.Levels[0].Timeout.Std() / time.Second),
-	})
-	if err != nil {
+	if _, err = h.Workflow.Start(ctx, workflowInput(r, h.baseURL(req))); err != nil {
 		// Without an execution nobody would ever be asked; end the request
 		// so it does not sit pending forever, and say so.
 		h.Logger.ErrorContext(ctx, "start workflow", "request", r.ID, "error", err.Error())
@@ -150,8 +158,56 @@ func (h *Handler) create(ctx context.Context, caller string, req events.APIGatew
 		}
 		return events.APIGatewayV2HTTPResponse{}, newError(http.StatusServiceUnavailable, "unavailable", "the approval workflow could not be started; request "+r.ID+" was marked failed, please retry")
 	}
-	h.Logger.InfoContext(ctx, "request created", "request", r.ID, "resource", r.Resource, "requester", caller)
+	h.Logger.InfoContext(ctx, "request created", "request", r.ID, "resource", r.Resource, "requester", caller, "status", r.Status, "break_glass", r.BreakGlass, "auto_rule", r.AutoApprovedBy)
 	return jsonResponse(http.StatusCreated, view(r, nil)), nil
+}
+
+// creationEvents are the audit events of a new request: created, and for
+// one approved on the spot, the approval by policy or by break-glass.
+func creationEvents(r *access.Request, caller string, now time.Time) []access.Event {
+	created := access.Event{
+		RequestID: r.ID, Type: access.EventCreated, Actor: caller, At: now, To: access.Pending,
+		Detail: map[string]string{"resource": r.Resource, "duration": access.FormatDuration(r.Duration), "policy_version": strconv.Itoa(r.PolicyVersion)},
+	}
+	if r.Ticket != "" {
+		created.Detail["ticket"] = r.Ticket
+	}
+	if r.StartAt != nil {
+		created.Detail["start_at"] = r.StartAt.UTC().Format(time.RFC3339)
+	}
+	evs := []access.Event{created}
+	if r.Status == access.Approved {
+		// A microsecond later, so the trail sorts created first.
+		approved := access.Event{RequestID: r.ID, Type: string(access.Approved), At: now.Add(time.Microsecond), From: access.Pending, To: access.Approved}
+		if r.BreakGlass {
+			approved.Actor = access.ActorBreakGlass
+			approved.Detail = map[string]string{"break_glass": "true", "requested_by": caller}
+		} else {
+			approved.Actor = access.ActorPolicy
+			approved.Detail = map[string]string{"rule": r.AutoApprovedBy}
+		}
+		evs = append(evs, approved)
+	}
+	return evs
+}
+
+// workflowInput starts the execution in the right mode.
+func workflowInput(r *access.Request, linkBase string) workflow.Input {
+	in := workflow.Input{RequestID: r.ID, LinkBaseURL: linkBase, Mode: workflow.ModeApproval}
+	switch {
+	case r.BreakGlass:
+		in.Mode = workflow.ModeBreakGlass
+	case r.Status == access.Approved:
+		in.Mode = workflow.ModeAuto
+	}
+	in.Await = workflow.Await{Level: 0, TimeoutSeconds: 3600}
+	if len(r.Chain) > 0 {
+		in.Await.TimeoutSeconds = int64(r.Chain[0].Timeout / time.Second)
+	}
+	if r.StartAt != nil {
+		in.StartAt = workflow.Timestamp(*r.StartAt)
+	}
+	return in
 }
 
 var idempotencyKeyPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
@@ -176,67 +232,6 @@ func (h *Handler) replay(ctx context.Context, caller string, dup *store.Duplicat
 	resp := jsonResponse(http.StatusOK, view(r, nil))
 	resp.Headers["Idempotent-Replayed"] = "true"
 	return resp, nil
-}
-
-// NewRequest checks a create call against the policy and builds the
-// pending request. Every refusal is a *access.ValidationError naming the
-// field, or a 403 when the policy does not let the caller request the
-// resource.
-func NewRequest(resource, duration, reason, caller string, doc *policy.Document, version int, now time.Time) (*access.Request, error) {
-	resource = strings.TrimSpace(resource)
-	if resource == "" {
-		return nil, access.Invalid("resource", "is required")
-	}
-	res, ok := doc.Resource(resource)
-	if !ok {
-		return nil, access.Invalid("resource", "%q is not a resource in the policy", resource)
-	}
-	if !res.MayRequest(caller) {
-		return nil, &apiError{Status: http.StatusForbidden, Code: "forbidden", Message: fmt.Sprintf("%s may not request %q under the current policy", caller, resource)}
-	}
-	var d time.Duration
-	if strings.TrimSpace(duration) == "" && res.DefaultDuration > 0 {
-		d = res.DefaultDuration.Std()
-	} else {
-		var err error
-		if d, err = access.ParseDuration(duration); err != nil {
-			return nil, access.Invalid("duration", "%s", err.Error())
-		}
-	}
-	if d < res.MinDuration.Std() {
-		return nil, access.Invalid("duration", "%s is shorter than the %s minimum for %q", access.FormatDuration(d), access.FormatDuration(res.MinDuration.Std()), resource)
-	}
-	if d > res.MaxDuration.Std() {
-		return nil, access.Invalid("duration", "%s exceeds the %s maximum for %q", access.FormatDuration(d), access.FormatDuration(res.MaxDuration.Std()), resource)
-	}
-	reason = strings.TrimSpace(reason)
-	if n := len([]rune(reason)); n < res.ReasonMinLength {
-		if n == 0 {
-			return nil, access.Invalid("reason", "is required")
-		}
-		return nil, access.Invalid("reason", "must be at least %d characters", res.ReasonMinLength)
-	}
-	if n := len([]rune(reason)); n > policy.MaxReasonLength {
-		return nil, access.Invalid("reason", "is %d characters; the limit is %d", n, policy.MaxReasonLength)
-	}
-	// Self-approval is never allowed: the requester is left out of the
-	// approvers, whether recognised by principal pattern or by email.
-	var approvers []string
-	for _, a := range res.Approval.Levels[0].Approvers {
-		if access.SamePerson(a.Email, caller) || (a.Principal != "" && policy.Match(a.Principal, caller)) {
-			continue
-		}
-		approvers = append(approvers, a.Email)
-	}
-	if len(approvers) == 0 {
-		return nil, &apiError{Status: http.StatusUnprocessableEntity, Code: "no_approver", Message: fmt.Sprintf("nobody but you can approve %q, and you cannot approve your own request; ask an admin to add an approver", resource)}
-	}
-	return &access.Request{
-		Resource: res.Name, Requester: caller, Reason: reason, Duration: d,
-		Status: access.Pending, PolicyVersion: version,
-		Target:    access.Target{Provider: res.Target.Provider, RoleARN: res.Target.RoleARN},
-		Approvers: approvers, CreatedAt: now, UpdatedAt: now,
-	}, nil
 }
 
 func (h *Handler) policy(ctx context.Context) (*store.PolicyVersion, *policy.Document, error) {

@@ -72,7 +72,7 @@ func TestNewRequest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := NewRequest(tt.resource, tt.duration, tt.reason, tt.caller, doc, 3, now)
+			r, err := NewRequest(Ask{Resource: tt.resource, Duration: tt.duration, Reason: tt.reason}, tt.caller, doc, 3, now)
 			var ae *apiError
 			switch {
 			case tt.wantStatus != 0:
@@ -98,7 +98,7 @@ func TestNewRequest(t *testing.T) {
 
 func TestNewRequestLeavesRequesterOutOfApprovers(t *testing.T) {
 	doc, _ := policy.Parse([]byte(testPolicy))
-	r, err := NewRequest("db", "15m", "fix prod", alice, doc, 1, time.Now())
+	r, err := NewRequest(Ask{Resource: "db", Duration: "15m", Reason: "fix prod"}, alice, doc, 1, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,8 +23,7 @@ import (
 type Store interface {
 	GetLink(ctx context.Context, hash string) (*store.Link, error)
 	GetRequest(ctx context.Context, id string) (*access.Request, error)
-	TaskToken(ctx context.Context, id string) (string, error)
-	Decide(ctx context.Context, l *store.Link, outcome access.Status, at time.Time, comment string) error
+	Decide(ctx context.Context, l *store.Link, outcome access.Status, at time.Time, comment string) (*store.Decision, error)
 }
 
 // Workflow resumes the execution waiting for the decision.
@@ -139,8 +138,14 @@ func (h *Handler) commit(ctx context.Context, l *store.Link, r *access.Request, 
 		return render(http.StatusForbidden, page{Title: "Not allowed", Message: "You cannot decide on your own request.", Tone: "bad", Request: summary(r)})
 	}
 	now := h.Now().UTC()
-	err = h.Store.Decide(ctx, l, outcome, now, comment)
+	d, err := h.Store.Decide(ctx, l, outcome, now, comment)
 	var te *access.ErrTransition
+	if errors.Is(err, store.ErrLinkStale) {
+		return render(http.StatusConflict, page{Title: "No decision needed", Message: "This request has moved past the level this link was for; your decision is no longer needed.", Tone: "warn", Request: summary(r)})
+	}
+	if errors.Is(err, store.ErrAlreadyApproved) {
+		return render(http.StatusConflict, page{Title: "Already approved", Message: "You already approved this request at this level through another message. Each person counts once.", Tone: "good", Request: summary(r)})
+	}
 	if errors.Is(err, store.ErrLinkSpent) || errors.As(err, &te) {
 		// Lost a race with another tap or another approver: show what won.
 		l2, lerr := h.Store.GetLink(ctx, l.Hash)
@@ -156,29 +161,56 @@ func (h *Handler) commit(ctx context.Context, l *store.Link, r *access.Request, 
 	if err != nil {
 		return h.internal(ctx, err)
 	}
-	h.Logger.InfoContext(ctx, "decision recorded", "request", r.ID, "approver", l.Approver, "outcome", outcome)
-	h.resume(ctx, r.ID, outcome, l.Approver)
-	r.Status = outcome
-	msg := fmt.Sprintf("You approved %s access to %s for %s. Access starts now and ends automatically.", access.FormatDuration(r.Duration), r.Resource, who(r.Requester))
-	if outcome == access.Denied {
-		msg = fmt.Sprintf("You denied %s's request for %s.", who(r.Requester), r.Resource)
+	h.Logger.InfoContext(ctx, "decision recorded", "request", r.ID, "approver", l.Approver, "outcome", d.Outcome, "level", d.Level, "approvals", d.Approvals, "needed", d.Needed)
+	if d.Resumes() {
+		h.resume(ctx, r, d, l.Approver)
 	}
-	return render(http.StatusOK, page{Title: strings.ToUpper(verb(outcome)[:1]) + verb(outcome)[1:], Message: msg, Tone: tone(outcome), Request: summary(r)})
+	return render(http.StatusOK, outcomePage(r, d))
 }
 
-// resume hands the decision to the waiting workflow. The decision is
-// already recorded; if the workflow cannot take it now, the failure is
-// logged for the reconciler rather than shown to the approver as theirs.
-func (h *Handler) resume(ctx context.Context, id string, outcome access.Status, by string) {
-	token, err := h.Store.TaskToken(ctx, id)
-	if err == nil && token == "" {
-		err = errors.New("no task token recorded")
+// outcomePage tells the approver what their decision did.
+func outcomePage(r *access.Request, d *store.Decision) page {
+	p := page{Request: summary(r), Tone: tone(d.Outcome)}
+	switch {
+	case d.Outcome == access.Denied:
+		p.Title, p.Message = "Denied", fmt.Sprintf("You denied %s's request for %s.", who(r.Requester), r.Resource)
+	case d.Outcome == access.Approved && r.StartAt != nil && r.StartAt.After(time.Now()):
+		p.Title, p.Message = "Approved", fmt.Sprintf("You approved %s access to %s for %s. Access starts at %s and ends automatically.", access.FormatDuration(r.Duration), r.Resource, who(r.Requester), r.StartAt.UTC().Format("2006-01-02 15:04 UTC"))
+	case d.Outcome == access.Approved:
+		p.Title, p.Message = "Approved", fmt.Sprintf("You approved %s access to %s for %s. Access starts now and ends automatically.", access.FormatDuration(r.Duration), r.Resource, who(r.Requester))
+	case d.NextLevel != nil:
+		p.Title, p.Tone = "Approved at this level", "good"
+		p.Message = fmt.Sprintf("Your approval completed level %d of %d. The request now goes to level %d for approval.", d.Level+1, len(r.Chain), *d.NextLevel+1)
+	default:
+		p.Title, p.Tone = "Approval recorded", "good"
+		p.Message = fmt.Sprintf("Your approval is recorded: %d of %d needed at this level. Access is granted once enough approvers agree.", d.Approvals, d.Needed)
 	}
-	if err == nil {
-		err = h.Workflow.Complete(ctx, token, workflow.Decision{Outcome: string(outcome), By: by})
+	return p
+}
+
+// resume hands the decision to the waiting workflow, with the token the
+// decision read with its level. The decision is already recorded; if the
+// workflow cannot take it now, the level's timeout picks it up (the
+// timeout handler sees the request approved, or at its new level) rather
+// than the approver being shown a failure that is not theirs.
+func (h *Handler) resume(ctx context.Context, r *access.Request, d *store.Decision, by string) {
+	out := workflow.Decision{Outcome: string(d.Outcome), By: by}
+	if d.NextLevel != nil {
+		out.Outcome = workflow.OutcomeNextLevel
+		next := *d.NextLevel
+		out.Await = &workflow.Await{Level: next, TimeoutSeconds: 3600}
+		if next < len(r.Chain) {
+			out.Await.TimeoutSeconds = int64(r.Chain[next].Timeout / time.Second)
+		}
+	}
+	var err error
+	if d.TaskToken == "" {
+		err = errors.New("no task token recorded")
+	} else {
+		err = h.Workflow.Complete(ctx, d.TaskToken, out)
 	}
 	if err != nil {
-		h.Logger.ErrorContext(ctx, "resume workflow", "request", id, "error", err.Error())
+		h.Logger.ErrorContext(ctx, "resume workflow", "request", r.ID, "error", err.Error())
 	}
 }
 

@@ -49,6 +49,18 @@ func (e *Env) Optional(name, def string) string {
 	return def
 }
 
+// List reads a comma-separated variable (empty items dropped).
+func (e *Env) List(name string) []string {
+	v, _ := e.lookup(name)
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // Err names every missing required variable, or is nil.
 func (e *Env) Err() error {
 	if len(e.missing) == 0 {

@@ -18,27 +18,69 @@ import (
 
 // emailData is what the approval email shows.
 type emailData struct {
-	Requester string
-	Resource  string
-	RoleARN   string
-	Duration  string
-	Reason    string
-	Requested string
-	Expires   string
-	URL       string
-	ID        string
+	Requester  string
+	Resource   string
+	RoleARN    string
+	Duration   string
+	Window     string
+	Reason     string
+	Ticket     string
+	TicketURL  string
+	Requested  string
+	Expires    string
+	Chain      string
+	URL        string
+	ID         string
+	BreakGlass bool
 }
 
-// ApprovalEmail renders the message asking approver to decide on r. Both
-// buttons open the decision page; nothing is decided by opening a link.
-func ApprovalEmail(r *access.Request, approver, url string, linkExpires time.Time) (Message, error) {
+func newEmailData(r *access.Request) emailData {
 	d := emailData{
 		Requester: r.Requester, Resource: r.Resource, RoleARN: r.Target.RoleARN,
 		Duration: access.FormatDuration(r.Duration), Reason: r.Reason,
-		Requested: r.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"),
-		Expires:   linkExpires.UTC().Format("2006-01-02 15:04 UTC"),
-		URL:       url, ID: r.ID,
+		Ticket: r.Ticket, TicketURL: r.TicketURL,
+		Requested: r.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"), ID: r.ID,
+		Window: "starting when approved",
 	}
+	if r.StartAt != nil {
+		d.Window = "from " + r.StartAt.UTC().Format("2006-01-02 15:04 UTC") + " to " + r.StartAt.Add(r.Duration).UTC().Format("15:04 UTC")
+	}
+	return d
+}
+
+// chainLine says where this level stands: "Level 1 of 2 (security): 2
+// approvals needed; escalates to X at 11:00 UTC".
+func chainLine(r *access.Request, level int, escalated bool, expires time.Time) string {
+	if level >= len(r.Chain) {
+		return ""
+	}
+	l := r.Chain[level]
+	s := fmt.Sprintf("Level %d of %d", level+1, len(r.Chain))
+	if l.Name != "" {
+		s += " (" + l.Name + ")"
+	}
+	if l.MinApprovals > 1 {
+		s += fmt.Sprintf(": %d approvals needed", l.MinApprovals)
+	} else {
+		s += ": 1 approval needed"
+	}
+	switch {
+	case escalated:
+		s += "; escalated after no decision in time"
+	case len(l.EscalateTo) > 0:
+		s += "; escalates to " + strings.Join(l.EscalateTo, ", ") + " at " + expires.Add(-l.Timeout).UTC().Format("15:04 UTC")
+	}
+	return s
+}
+
+// ApprovalEmail renders the message asking approver to decide on r at
+// level. Both buttons open the decision page; nothing is decided by
+// opening a link.
+func ApprovalEmail(r *access.Request, approver, url string, linkExpires time.Time, level int, escalated bool) (Message, error) {
+	d := newEmailData(r)
+	d.URL = url
+	d.Expires = linkExpires.UTC().Format("2006-01-02 15:04 UTC")
+	d.Chain = chainLine(r, level, escalated, linkExpires)
 	var text, html bytes.Buffer
 	if err := textEmail.Execute(&text, d); err != nil {
 		return Message{}, fmt.Errorf("render email text: %w", err)
@@ -46,25 +88,60 @@ func ApprovalEmail(r *access.Request, approver, url string, linkExpires time.Tim
 	if err := htmlEmail.Execute(&html, d); err != nil {
 		return Message{}, fmt.Errorf("render email html: %w", err)
 	}
-	who := r.Requester[strings.LastIndex(r.Requester, "/")+1:]
 	return Message{
 		To:      approver,
-		Subject: fmt.Sprintf("Approve %s access to %s for %s?", d.Duration, r.Resource, who),
+		Subject: fmt.Sprintf("Approve %s access to %s for %s?", d.Duration, r.Resource, who(r.Requester)),
 		Text:    text.String(),
 		HTML:    html.String(),
 	}, nil
 }
 
+// BreakGlassEmail tells an approver that r took access without approval.
+func BreakGlassEmail(r *access.Request, approver string) (Message, error) {
+	d := newEmailData(r)
+	d.BreakGlass = true
+	var text, html bytes.Buffer
+	if err := textBreakGlass.Execute(&text, d); err != nil {
+		return Message{}, fmt.Errorf("render email text: %w", err)
+	}
+	if err := htmlEmail.Execute(&html, d); err != nil {
+		return Message{}, fmt.Errorf("render email html: %w", err)
+	}
+	return Message{
+		To:      approver,
+		Subject: fmt.Sprintf("BREAK-GLASS: %s took %s access to %s", who(r.Requester), d.Duration, r.Resource),
+		Text:    text.String(),
+		HTML:    html.String(),
+	}, nil
+}
+
+func who(principal string) string { return principal[strings.LastIndex(principal, "/")+1:] }
+
 var textEmail = texttemplate.Must(texttemplate.New("text").Parse(`{{.Requester}} asks for access.
 
 Resource:  {{.Resource}} ({{.RoleARN}})
-Duration:  {{.Duration}}, starting when approved
+Duration:  {{.Duration}}, {{.Window}}
 Reason:    {{.Reason}}
-Requested: {{.Requested}}
-
+{{if .Ticket}}Ticket:    {{.Ticket}}{{if .TicketURL}} {{.TicketURL}}{{end}}
+{{end}}Requested: {{.Requested}}
+{{with .Chain}}{{.}}
+{{end}}
 Approve or deny: {{.URL}}
 
 The link is for you alone, works once, and expires {{.Expires}}.
+Request {{.ID}}
+`))
+
+var textBreakGlass = texttemplate.Must(texttemplate.New("bg").Parse(`BREAK-GLASS: {{.Requester}} took access without approval.
+
+Resource:  {{.Resource}} ({{.RoleARN}})
+Duration:  {{.Duration}}
+Reason:    {{.Reason}}
+{{if .Ticket}}Ticket:    {{.Ticket}}{{if .TicketURL}} {{.TicketURL}}{{end}}
+{{end}}Requested: {{.Requested}}
+
+Access was granted at once and ends automatically. The request is flagged
+in the audit trail. You are told because you approve this resource.
 Request {{.ID}}
 `))
 
@@ -72,19 +149,23 @@ var htmlEmail = template.Must(template.New("html").Parse(`<!doctype html>
 <html><body style="margin:0;padding:24px;background:#f4f5f7;font-family:-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;color:#1b1f24">
 <table role="presentation" width="100%" style="max-width:560px;margin:0 auto;background:#ffffff;border-radius:8px;padding:24px">
 <tr><td>
-<p style="font-size:18px;margin:0 0 16px"><strong>{{.Requester}}</strong> asks for access.</p>
-<table role="presentation" style="font-size:15px;line-height:1.5">
+{{if .BreakGlass}}<p style="font-size:18px;margin:0 0 16px;color:#cf222e"><strong>Break-glass:</strong> <strong>{{.Requester}}</strong> took access without approval.</p>
+{{else}}<p style="font-size:18px;margin:0 0 16px"><strong>{{.Requester}}</strong> asks for access.</p>
+{{end}}<table role="presentation" style="font-size:15px;line-height:1.5">
 <tr><td style="color:#57606a;padding-right:12px">Resource</td><td><strong>{{.Resource}}</strong><br><span style="color:#57606a;font-size:13px">{{.RoleARN}}</span></td></tr>
-<tr><td style="color:#57606a;padding-right:12px">Duration</td><td>{{.Duration}}, starting when approved</td></tr>
+<tr><td style="color:#57606a;padding-right:12px">Duration</td><td>{{.Duration}}, {{.Window}}</td></tr>
 <tr><td style="color:#57606a;padding-right:12px">Reason</td><td>{{.Reason}}</td></tr>
-<tr><td style="color:#57606a;padding-right:12px">Requested</td><td>{{.Requested}}</td></tr>
-</table>
-<p style="margin:24px 0">
+{{if .Ticket}}<tr><td style="color:#57606a;padding-right:12px">Ticket</td><td>{{if .TicketURL}}<a href="{{.TicketURL}}" style="color:#0969da">{{.Ticket}}</a>{{else}}{{.Ticket}}{{end}}</td></tr>
+{{end}}<tr><td style="color:#57606a;padding-right:12px">Requested</td><td>{{.Requested}}</td></tr>
+{{with .Chain}}<tr><td style="color:#57606a;padding-right:12px">Approval</td><td>{{.}}</td></tr>
+{{end}}</table>
+{{if .URL}}<p style="margin:24px 0">
 <a href="{{.URL}}?decision=approve" style="display:inline-block;background:#1a7f37;color:#ffffff;text-decoration:none;padding:12px 24px;border-radius:6px;font-weight:600;margin-right:8px">Approve</a>
 <a href="{{.URL}}?decision=deny" style="display:inline-block;background:#cf222e;color:#ffffff;text-decoration:none;padding:12px 24px;border-radius:6px;font-weight:600">Deny</a>
 </p>
 <p style="font-size:13px;color:#57606a">Each button opens a page where you confirm. The link is for you alone, works once, and expires {{.Expires}}. Request {{.ID}}.</p>
-</td></tr></table>
+{{else}}<p style="font-size:13px;color:#57606a">Access was granted at once and ends automatically. Request {{.ID}}.</p>
+{{end}}</td></tr></table>
 </body></html>
 `))
 

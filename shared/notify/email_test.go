@@ -15,7 +15,7 @@ func TestApprovalEmail(t *testing.T) {
 		Reason:    `<b>deploy</b> & "fix"`, Target: access.Target{RoleARN: "arn:aws:iam::123456789012:role/x"},
 		CreatedAt: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC),
 	}
-	m, err := ApprovalEmail(r, "carol@example.com", "https://api.example.com/d/TOKEN", time.Date(2026, 11, 28, 11, 0, 0, 0, time.UTC))
+	m, err := ApprovalEmail(r, "carol@example.com", "https://api.example.com/d/TOKEN", time.Date(2026, 11, 28, 11, 0, 0, 0, time.UTC), 0, false)
 	if err != nil {
 		t.Fatal(err)
 	}

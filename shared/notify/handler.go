@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +20,8 @@ import (
 type Store interface {
 	GetRequest(context.Context, string) (*access.Request, error)
 	RequestApproval(ctx context.Context, id string, level int, taskToken string, links []store.Link, at time.Time) error
+	MoveOn(ctx context.Context, id string, level int, step access.TimeoutStep, at time.Time) error
+	Record(ctx context.Context, ev access.Event) error
 }
 
 // Sender delivers one message on one channel.
@@ -34,7 +37,8 @@ type Message struct {
 	HTML    string
 }
 
-// Handler runs the workflow's AwaitApproval task.
+// Handler runs the workflow's notify tasks: AwaitApproval (ask a level),
+// LevelTimedOut (decide what a timeout leads to) and AnnounceBreakGlass.
 type Handler struct {
 	Store  Store
 	Email  Sender
@@ -47,7 +51,39 @@ type Handler struct {
 // requester, so no decision could ever arrive.
 var ErrNobodyToAsk = errors.New("no approver other than the requester")
 
-// RequestApproval sends the level's approvers their decision links.
+// Handle dispatches on the payload's action.
+func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, error) {
+	var head struct {
+		Action string `json:"action"`
+	}
+	if err := json.Unmarshal(payload, &head); err != nil {
+		return nil, fmt.Errorf("notify: payload: %w", err)
+	}
+	switch head.Action {
+	case workflow.ActionRequestApproval, "":
+		var task workflow.ApprovalTask
+		if err := json.Unmarshal(payload, &task); err != nil {
+			return nil, fmt.Errorf("notify: payload: %w", err)
+		}
+		return nil, h.RequestApproval(ctx, task)
+	case workflow.ActionLevelTimeout:
+		var task workflow.TimeoutTask
+		if err := json.Unmarshal(payload, &task); err != nil {
+			return nil, fmt.Errorf("notify: payload: %w", err)
+		}
+		return h.LevelTimedOut(ctx, task)
+	case workflow.ActionBreakGlass:
+		var task workflow.ApprovalTask
+		if err := json.Unmarshal(payload, &task); err != nil {
+			return nil, fmt.Errorf("notify: payload: %w", err)
+		}
+		return nil, h.AnnounceBreakGlass(ctx, task)
+	}
+	return nil, fmt.Errorf("notify: unknown action %q", head.Action)
+}
+
+// RequestApproval sends the level's approvers their decision links (after
+// an escalation, only the approvers escalated to).
 func (h *Handler) RequestApproval(ctx context.Context, task workflow.ApprovalTask) error {
 	r, err := h.Store.GetRequest(ctx, task.RequestID)
 	if err != nil {
@@ -58,11 +94,21 @@ func (h *Handler) RequestApproval(ctx context.Context, task workflow.ApprovalTas
 		h.Logger.InfoContext(ctx, "request no longer pending", "request", r.ID, "status", r.Status)
 		return nil
 	}
+	level := task.Await.Level
 	now := h.Now().UTC()
-	expires := now.Add(time.Duration(task.TimeoutSeconds) * time.Second)
+	timeout := time.Duration(task.Await.TimeoutSeconds) * time.Second
+	// Links live as long as the level may: through its escalation too.
+	expires := now.Add(timeout)
+	if !task.Await.Escalated && level < len(r.Chain) && len(r.Chain[level].EscalateTo) > 0 {
+		expires = expires.Add(timeout)
+	}
+	approvers := r.AskedAt(level, task.Await.Escalated)
+	if len(r.Chain) == 0 {
+		approvers = r.Approvers
+	}
 	var links []store.Link
 	var msgs []Message
-	for _, approver := range r.Approvers {
+	for _, approver := range approvers {
 		if access.SamePerson(approver, r.Requester) {
 			continue
 		}
@@ -71,34 +117,127 @@ func (h *Handler) RequestApproval(ctx context.Context, task workflow.ApprovalTas
 			return err
 		}
 		links = append(links, store.Link{
-			Hash: tok.Hash(), RequestID: r.ID, Level: task.Level, Approver: approver,
+			Hash: tok.Hash(), RequestID: r.ID, Level: level, Approver: approver,
 			Channel: "email", CreatedAt: now, ExpiresAt: expires,
 		})
 		url := strings.TrimRight(task.LinkBaseURL, "/") + "/d/" + tok.Reveal()
-		msg, err := ApprovalEmail(r, approver, url, expires)
+		msg, err := ApprovalEmail(r, approver, url, expires, level, task.Await.Escalated)
 		if err != nil {
 			return err
 		}
 		msgs = append(msgs, msg)
 	}
 	if len(links) == 0 {
-		return fmt.Errorf("request %s level %d: %w", r.ID, task.Level, ErrNobodyToAsk)
+		return fmt.Errorf("request %s level %d: %w", r.ID, level, ErrNobodyToAsk)
 	}
-	if err := h.Store.RequestApproval(ctx, r.ID, task.Level, string(task.TaskToken), links, now); err != nil {
+	if err := h.Store.RequestApproval(ctx, r.ID, level, string(task.TaskToken), links, now); err != nil {
 		return fmt.Errorf("notify %s: %w", r.ID, err)
 	}
+	sent := h.sendAll(ctx, r.ID, msgs)
+	if sent == 0 {
+		return fmt.Errorf("notify %s: no approval message could be sent", r.ID)
+	}
+	h.Logger.InfoContext(ctx, "approval requested", "request", r.ID, "level", level, "escalated", task.Await.Escalated, "sent", sent, "of", len(msgs))
+	return nil
+}
+
+// sendAll sends every message; one failing recipient must not stop the
+// others. It returns how many were sent.
+func (h *Handler) sendAll(ctx context.Context, id string, msgs []Message) int {
 	sent := 0
 	for _, m := range msgs {
 		if err := h.Email.Send(ctx, m); err != nil {
-			// One failing recipient must not stop the others.
-			h.Logger.ErrorContext(ctx, "send approval email", "request", r.ID, "to", m.To, "error", err.Error())
+			h.Logger.ErrorContext(ctx, "send email", "request", id, "to", m.To, "error", err.Error())
 			continue
 		}
 		sent++
 	}
-	if sent == 0 {
-		return fmt.Errorf("notify %s: no approval message could be sent", r.ID)
+	return sent
+}
+
+// LevelTimedOut decides what a level's timeout leads to, records it, and
+// tells the workflow where to go: wait again (escalated, or the next
+// level), grant (the request was approved just as the level timed out),
+// stop (it already ended), or end as timed out.
+func (h *Handler) LevelTimedOut(ctx context.Context, task workflow.TimeoutTask) (workflow.TimeoutResult, error) {
+	r, err := h.Store.GetRequest(ctx, task.RequestID)
+	if err != nil {
+		return workflow.TimeoutResult{}, fmt.Errorf("level timeout: %w", err)
 	}
-	h.Logger.InfoContext(ctx, "approval requested", "request", r.ID, "level", task.Level, "sent", sent, "of", len(msgs))
-	return nil
+	switch {
+	case r.Status == access.Approved:
+		return workflow.TimeoutResult{Action: workflow.TimeoutApproved}, nil
+	case r.Status != access.Pending:
+		return workflow.TimeoutResult{Action: workflow.TimeoutEnded}, nil
+	case r.Level != task.Level:
+		// A decision moved the request on but its signal did not arrive:
+		// wait on the level it is at.
+		return workflow.TimeoutResult{Action: workflow.TimeoutAwait, Await: awaitFor(r, r.Level, r.Escalated)}, nil
+	}
+	step := r.OnLevelTimeout(task.Level)
+	if step.Action == access.StepTimedOut {
+		return workflow.TimeoutResult{Action: workflow.TimeoutTimedOut}, nil
+	}
+	err = h.Store.MoveOn(ctx, r.ID, task.Level, step, h.Now().UTC())
+	if errors.Is(err, store.ErrConflict) {
+		// A decision landed at the same moment; let the workflow look again.
+		return workflow.TimeoutResult{}, &TransientError{Err: err}
+	}
+	if err != nil {
+		return workflow.TimeoutResult{}, err
+	}
+	h.Logger.InfoContext(ctx, "level timed out", "request", r.ID, "level", task.Level, "step", step.Action)
+	if step.Action == access.StepEscalate {
+		return workflow.TimeoutResult{Action: workflow.TimeoutAwait, Await: awaitFor(r, task.Level, true)}, nil
+	}
+	return workflow.TimeoutResult{Action: workflow.TimeoutAwait, Await: awaitFor(r, step.Level, false)}, nil
+}
+
+func awaitFor(r *access.Request, level int, escalated bool) workflow.Await {
+	a := workflow.Await{Level: level, Escalated: escalated, TimeoutSeconds: 3600}
+	if level < len(r.Chain) {
+		a.TimeoutSeconds = int64(r.Chain[level].Timeout / time.Second)
+	}
+	return a
+}
+
+// TransientError marks a failure worth retrying; the state machine's
+// Retry matches its type name.
+type TransientError struct{ Err error }
+
+func (e *TransientError) Error() string { return "transient: " + e.Err.Error() }
+func (e *TransientError) Unwrap() error { return e.Err }
+
+// AnnounceBreakGlass tells every approver of every level that access was
+// taken without approval, and records who was told.
+func (h *Handler) AnnounceBreakGlass(ctx context.Context, task workflow.ApprovalTask) error {
+	r, err := h.Store.GetRequest(ctx, task.RequestID)
+	if err != nil {
+		return fmt.Errorf("break-glass notice: %w", err)
+	}
+	seen := map[string]bool{}
+	var msgs []Message
+	for _, l := range r.Chain {
+		for _, a := range append(append([]string{}, l.Approvers...), l.EscalateTo...) {
+			key := strings.ToLower(a)
+			if seen[key] || access.SamePerson(a, r.Requester) {
+				continue
+			}
+			seen[key] = true
+			m, err := BreakGlassEmail(r, a)
+			if err != nil {
+				return err
+			}
+			msgs = append(msgs, m)
+		}
+	}
+	sent := h.sendAll(ctx, r.ID, msgs)
+	var to []string
+	for _, m := range msgs {
+		to = append(to, m.To)
+	}
+	return h.Store.Record(ctx, access.Event{
+		RequestID: r.ID, Type: access.EventBreakGlassNotified, Actor: access.System, At: h.Now().UTC(),
+		Detail: map[string]string{"sent_to": strings.Join(to, ", "), "sent": fmt.Sprintf("%d of %d", sent, len(msgs))},
+	})
 }

@@ -19,26 +19,44 @@ type requestItem struct {
 	GSI3PK string `dynamodbav:"GSI3PK"`
 	GSI3SK string `dynamodbav:"GSI3SK"`
 
-	Kind            string   `dynamodbav:"kind"`
-	ID              string   `dynamodbav:"id"`
-	Resource        string   `dynamodbav:"resource"`
-	Requester       string   `dynamodbav:"requester"`
-	Reason          string   `dynamodbav:"reason"`
-	DurationSeconds int64    `dynamodbav:"duration_seconds"`
-	Status          string   `dynamodbav:"status"`
-	PolicyVersion   int      `dynamodbav:"policy_version"`
-	TargetProvider  string   `dynamodbav:"target_provider"`
-	TargetRoleARN   string   `dynamodbav:"target_role_arn,omitempty"`
-	Approvers       []string `dynamodbav:"approvers"`
-	CreatedAt       string   `dynamodbav:"created_at"`
-	UpdatedAt       string   `dynamodbav:"updated_at"`
-	DecidedBy       string   `dynamodbav:"decided_by,omitempty"`
-	DecidedAt       string   `dynamodbav:"decided_at,omitempty"`
-	GrantedAt       string   `dynamodbav:"granted_at,omitempty"`
-	ExpiresAt       string   `dynamodbav:"expires_at,omitempty"`
-	EndedAt         string   `dynamodbav:"ended_at,omitempty"`
-	TaskToken       string   `dynamodbav:"task_token,omitempty"`
-	Level           int      `dynamodbav:"level"`
+	Kind            string      `dynamodbav:"kind"`
+	ID              string      `dynamodbav:"id"`
+	Resource        string      `dynamodbav:"resource"`
+	Requester       string      `dynamodbav:"requester"`
+	Reason          string      `dynamodbav:"reason"`
+	DurationSeconds int64       `dynamodbav:"duration_seconds"`
+	Status          string      `dynamodbav:"status"`
+	PolicyVersion   int         `dynamodbav:"policy_version"`
+	TargetProvider  string      `dynamodbav:"target_provider"`
+	TargetRoleARN   string      `dynamodbav:"target_role_arn,omitempty"`
+	Approvers       []string    `dynamodbav:"approvers"`
+	CreatedAt       string      `dynamodbav:"created_at"`
+	UpdatedAt       string      `dynamodbav:"updated_at"`
+	DecidedBy       string      `dynamodbav:"decided_by,omitempty"`
+	DecidedAt       string      `dynamodbav:"decided_at,omitempty"`
+	GrantedAt       string      `dynamodbav:"granted_at,omitempty"`
+	ExpiresAt       string      `dynamodbav:"expires_at,omitempty"`
+	EndedAt         string      `dynamodbav:"ended_at,omitempty"`
+	TaskToken       string      `dynamodbav:"task_token,omitempty"`
+	Level           int         `dynamodbav:"level"`
+	Escalated       bool        `dynamodbav:"escalated"`
+	Approvals       int         `dynamodbav:"approvals"`
+	Chain           []levelItem `dynamodbav:"chain"`
+	Ticket          string      `dynamodbav:"ticket,omitempty"`
+	TicketURL       string      `dynamodbav:"ticket_url,omitempty"`
+	StartAt         string      `dynamodbav:"start_at,omitempty"`
+	BreakGlass      bool        `dynamodbav:"break_glass"`
+	AutoApprovedBy  string      `dynamodbav:"auto_approved_by,omitempty"`
+}
+
+// levelItem is one level of a request's chain as stored.
+type levelItem struct {
+	Name           string   `dynamodbav:"name,omitempty"`
+	Approvers      []string `dynamodbav:"approvers"`
+	EscalateTo     []string `dynamodbav:"escalate_to,omitempty"`
+	MinApprovals   int      `dynamodbav:"min_approvals"`
+	TimeoutSeconds int64    `dynamodbav:"timeout_seconds"`
+	OnTimeout      string   `dynamodbav:"on_timeout"`
 }
 
 const (
@@ -50,7 +68,7 @@ const (
 )
 
 func newRequestItem(r *access.Request) requestItem {
-	return requestItem{
+	it := requestItem{
 		PK:              requestPK(r.ID),
 		SK:              skRequest,
 		GSI1PK:          requesterKey(r.Requester),
@@ -72,21 +90,57 @@ func newRequestItem(r *access.Request) requestItem {
 		Approvers:       r.Approvers,
 		CreatedAt:       formatTime(r.CreatedAt),
 		UpdatedAt:       formatTime(r.UpdatedAt),
+		Level:           r.Level,
+		Escalated:       r.Escalated,
+		Approvals:       r.Approvals,
+		Chain:           chainItems(r.Chain),
+		Ticket:          r.Ticket,
+		TicketURL:       r.TicketURL,
+		BreakGlass:      r.BreakGlass,
+		AutoApprovedBy:  r.AutoApprovedBy,
+		DecidedBy:       r.DecidedBy,
 	}
+	if r.StartAt != nil {
+		it.StartAt = formatTime(*r.StartAt)
+	}
+	if r.DecidedAt != nil {
+		it.DecidedAt = formatTime(*r.DecidedAt)
+	}
+	return it
+}
+
+func chainItems(chain []access.Level) []levelItem {
+	out := make([]levelItem, len(chain))
+	for i, l := range chain {
+		out[i] = levelItem{Name: l.Name, Approvers: l.Approvers, EscalateTo: l.EscalateTo, MinApprovals: l.MinApprovals,
+			TimeoutSeconds: int64(l.Timeout / time.Second), OnTimeout: l.OnTimeout}
+	}
+	return out
 }
 
 func (it requestItem) request() (*access.Request, error) {
 	r := &access.Request{
-		ID:            it.ID,
-		Resource:      it.Resource,
-		Requester:     it.Requester,
-		Reason:        it.Reason,
-		Duration:      time.Duration(it.DurationSeconds) * time.Second,
-		Status:        access.Status(it.Status),
-		PolicyVersion: it.PolicyVersion,
-		Target:        access.Target{Provider: it.TargetProvider, RoleARN: it.TargetRoleARN},
-		Approvers:     it.Approvers,
-		DecidedBy:     it.DecidedBy,
+		ID:             it.ID,
+		Resource:       it.Resource,
+		Requester:      it.Requester,
+		Reason:         it.Reason,
+		Duration:       time.Duration(it.DurationSeconds) * time.Second,
+		Status:         access.Status(it.Status),
+		PolicyVersion:  it.PolicyVersion,
+		Target:         access.Target{Provider: it.TargetProvider, RoleARN: it.TargetRoleARN},
+		Approvers:      it.Approvers,
+		DecidedBy:      it.DecidedBy,
+		Level:          it.Level,
+		Escalated:      it.Escalated,
+		Approvals:      it.Approvals,
+		Ticket:         it.Ticket,
+		TicketURL:      it.TicketURL,
+		BreakGlass:     it.BreakGlass,
+		AutoApprovedBy: it.AutoApprovedBy,
+	}
+	for _, l := range it.Chain {
+		r.Chain = append(r.Chain, access.Level{Name: l.Name, Approvers: l.Approvers, EscalateTo: l.EscalateTo,
+			MinApprovals: l.MinApprovals, Timeout: time.Duration(l.TimeoutSeconds) * time.Second, OnTimeout: l.OnTimeout})
 	}
 	var err error
 	if r.CreatedAt, err = parseTime(it.CreatedAt); err != nil {
@@ -98,7 +152,7 @@ func (it requestItem) request() (*access.Request, error) {
 	for _, f := range []struct {
 		raw string
 		dst **time.Time
-	}{{it.DecidedAt, &r.DecidedAt}, {it.GrantedAt, &r.GrantedAt}, {it.ExpiresAt, &r.ExpiresAt}, {it.EndedAt, &r.EndedAt}} {
+	}{{it.DecidedAt, &r.DecidedAt}, {it.GrantedAt, &r.GrantedAt}, {it.ExpiresAt, &r.ExpiresAt}, {it.EndedAt, &r.EndedAt}, {it.StartAt, &r.StartAt}} {
 		if f.raw == "" {
 			continue
 		}

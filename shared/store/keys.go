@@ -32,6 +32,8 @@ const (
 	attrUsedBy    = "used_outcome"
 	attrRequestID = "request_id"
 	attrVersion   = "version"
+	attrApprovals = "approvals"
+	attrEscalated = "escalated"
 )
 
 // Index names, as declared in template.yaml.
@@ -68,6 +70,12 @@ func eventSK(at time.Time, typ string) string {
 }
 
 const eventSKPrefix = "EVENT#"
+
+// approvalSK marks one approver's approval at one level, under the
+// request's partition.
+func approvalSK(level int, approver string) string {
+	return fmt.Sprintf("APPROVAL#%d#%s", level, strings.ToLower(approver))
+}
 
 func linkPK(hash string) string { return "LINK#" + hash }
 

@@ -24,8 +24,17 @@ type PolicyVersion struct {
 // CurrentPolicy returns the policy in force. It returns access.ErrNotFound
 // before any policy was applied.
 func (s *Store) CurrentPolicy(ctx context.Context) (*PolicyVersion, error) {
+	return s.policyAt(ctx, policyCurrentPK)
+}
+
+// PolicyVersion returns one applied version, current or not.
+func (s *Store) PolicyVersion(ctx context.Context, version int) (*PolicyVersion, error) {
+	return s.policyAt(ctx, policyPK(version))
+}
+
+func (s *Store) policyAt(ctx context.Context, pk string) (*PolicyVersion, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: &s.table, Key: key(policyCurrentPK, skPolicy), ConsistentRead: aws.Bool(true),
+		TableName: &s.table, Key: key(pk, skPolicy), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("get current policy: %w", err)
@@ -45,10 +54,11 @@ func (s *Store) CurrentPolicy(ctx context.Context) (*PolicyVersion, error) {
 }
 
 // ApplyPolicy stores document as the version after previous (0 for the
-// first) and makes it current, in one transaction. It fails with
+// first) and makes it current, with a policy_applied audit event carrying
+// detail (e.g. a diff summary), in one transaction. It fails with
 // ErrConflict if another version was applied since previous was read, so
 // two admins cannot silently overwrite each other.
-func (s *Store) ApplyPolicy(ctx context.Context, previous int, document []byte, by string, at time.Time) (int, error) {
+func (s *Store) ApplyPolicy(ctx context.Context, previous int, document []byte, by string, at time.Time, detail map[string]string) (int, error) {
 	version := previous + 1
 	it := policyItem{PK: policyPK(version), SK: skPolicy, Kind: kindPolicy, Version: version, Document: string(document), AppliedBy: by, AppliedAt: formatTime(at)}
 	versioned, err := attributevalue.MarshalMap(it)
@@ -83,6 +93,11 @@ func (s *Store) ApplyPolicy(ctx context.Context, previous int, document []byte, 
 			ExpressionAttributeNames: map[string]string{"#pk": attrPK},
 		}},
 		{Put: currentPut},
+		{Put: &types.Put{
+			TableName: &s.table, Item: policyEvent(version, by, at, detail),
+			ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+			ExpressionAttributeNames: map[string]string{"#pk": attrPK},
+		}},
 	}})
 	if err != nil {
 		if conditionFailed(err, 0) || conditionFailed(err, 1) || transactionConflict(err) {
@@ -91,4 +106,28 @@ func (s *Store) ApplyPolicy(ctx context.Context, previous int, document []byte, 
 		return 0, fmt.Errorf("apply policy version %d: %w", version, err)
 	}
 	return version, nil
+}
+
+// EventPolicyApplied is the audit event of a policy version.
+const EventPolicyApplied = "policy_applied"
+
+// policyEvent is the audit event of applying version: under the version's
+// partition, and in the day's audit index like request events.
+func policyEvent(version int, by string, at time.Time, detail map[string]string) map[string]types.AttributeValue {
+	d := map[string]types.AttributeValue{"version": &types.AttributeValueMemberS{Value: fmt.Sprint(version)}}
+	for k, v := range detail {
+		d[k] = &types.AttributeValueMemberS{Value: v}
+	}
+	id := fmt.Sprintf("policy-%d", version)
+	return map[string]types.AttributeValue{
+		attrPK:     &types.AttributeValueMemberS{Value: policyPK(version)},
+		attrSK:     &types.AttributeValueMemberS{Value: eventSK(at, EventPolicyApplied)},
+		attrGSI3PK: &types.AttributeValueMemberS{Value: auditDayKey(at, id)},
+		attrGSI3SK: &types.AttributeValueMemberS{Value: formatTime(at) + "#" + id},
+		"kind":     &types.AttributeValueMemberS{Value: kindEvent},
+		"type":     &types.AttributeValueMemberS{Value: EventPolicyApplied},
+		"actor":    &types.AttributeValueMemberS{Value: by},
+		"at":       timeValue(at),
+		"detail":   &types.AttributeValueMemberM{Value: d},
+	}
 }

@@ -40,8 +40,10 @@ func New(db DynamoDB, table string) *Store {
 
 // CreateRequest writes a new request and its "created" event in one
 // transaction. It fails with ErrConflict if the id is taken.
-func (s *Store) CreateRequest(ctx context.Context, r *access.Request, ev access.Event) error {
-	return s.create(ctx, r, ev, nil)
+// Further events (an auto-approval, a break-glass) go in the same
+// transaction.
+func (s *Store) CreateRequest(ctx context.Context, r *access.Request, ev access.Event, more ...access.Event) error {
+	return s.create(ctx, r, append([]access.Event{ev}, more...), nil)
 }
 
 // Idempotency makes a create safe to retry: the first create with Key (per
@@ -65,9 +67,10 @@ func (e *DuplicateError) Error() string {
 
 // CreateRequestOnce is CreateRequest guarded by an idempotency key, all in
 // one transaction: concurrent retries create exactly one request.
-func (s *Store) CreateRequestOnce(ctx context.Context, r *access.Request, ev access.Event, idem Idempotency) error {
-	err := s.create(ctx, r, ev, &idem)
-	if err == nil || !(conditionFailed(err, 2) || errors.Is(err, ErrConflict)) {
+func (s *Store) CreateRequestOnce(ctx context.Context, r *access.Request, ev access.Event, idem Idempotency, more ...access.Event) error {
+	evs := append([]access.Event{ev}, more...)
+	err := s.create(ctx, r, evs, &idem)
+	if err == nil || !(conditionFailed(err, 1+len(evs)) || errors.Is(err, ErrConflict)) {
 		return err
 	}
 	out, gerr := s.db.GetItem(ctx, &dynamodb.GetItemInput{
@@ -86,12 +89,8 @@ func (s *Store) CreateRequestOnce(ctx context.Context, r *access.Request, ev acc
 	return &DuplicateError{ExistingID: it.RequestID, SameRequest: it.Fingerprint == idem.Fingerprint}
 }
 
-func (s *Store) create(ctx context.Context, r *access.Request, ev access.Event, idem *Idempotency) error {
+func (s *Store) create(ctx context.Context, r *access.Request, evs []access.Event, idem *Idempotency) error {
 	item, err := attributevalue.MarshalMap(newRequestItem(r))
-	if err != nil {
-		return fmt.Errorf("create request %s: %w", r.ID, err)
-	}
-	put, err := s.putEvent(ev)
 	if err != nil {
 		return fmt.Errorf("create request %s: %w", r.ID, err)
 	}
@@ -102,7 +101,13 @@ func (s *Store) create(ctx context.Context, r *access.Request, ev access.Event, 
 			ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
 			ExpressionAttributeNames: map[string]string{"#pk": attrPK},
 		}},
-		put,
+	}
+	for _, ev := range evs {
+		put, err := s.putEvent(ev)
+		if err != nil {
+			return fmt.Errorf("create request %s: %w", r.ID, err)
+		}
+		items = append(items, put)
 	}
 	if idem != nil {
 		it, err := attributevalue.MarshalMap(idempotencyItem{

@@ -350,7 +350,7 @@ func walk(t *testing.T, s *store.Store, id string, links []store.Link, path []ac
 		var err error
 		switch to {
 		case access.Approved, access.Denied:
-			err = s.Decide(ctx, &links[0], to, at, "")
+			_, err = s.Decide(ctx, &links[0], to, at, "")
 			links = links[1:]
 		case access.Active:
 			err = s.Activate(ctx, id, at, at.Add(90*time.Minute), nil)
@@ -635,7 +635,8 @@ type op func(ctx context.Context, s *store.Store, r *access.Request, links []sto
 
 func decide(outcome access.Status) op {
 	return func(ctx context.Context, s *store.Store, _ *access.Request, links []store.Link, at time.Time) error {
-		return s.Decide(ctx, &links[0], outcome, at, "looks fine")
+		_, err := s.Decide(ctx, &links[0], outcome, at, "looks fine")
+		return err
 	}
 }
 
@@ -703,6 +704,11 @@ func TestTransitionsAllowed(t *testing.T) {
 			wantSet: func(at time.Time, _ store.Link) map[string]any { return ended(at) },
 		},
 		{
+			// A scheduled request may be cancelled before its start.
+			name: "approved to cancelled", path: []access.Status{access.Approved}, do: end(access.Cancelled, "alice"), want: access.Cancelled, actor: "alice",
+			wantSet: func(at time.Time, _ store.Link) map[string]any { return ended(at) },
+		},
+		{
 			name: "active to expired", path: []access.Status{access.Approved, access.Active}, do: end(access.Expired, access.System), want: access.Expired, actor: access.System,
 			wantSet: func(at time.Time, _ store.Link) map[string]any { return ended(at) },
 		},
@@ -748,9 +754,13 @@ func TestTransitionsAllowed(t *testing.T) {
 			if g, _ := raw["GSI3PK"].(string); !strings.HasPrefix(g, "STATUS#"+string(tt.want)+"#") {
 				t.Errorf("stored GSI3PK = %q, want the %s status partition", g, tt.want)
 			}
-			// Attributes the move does not own are kept as they were.
+			// Attributes the move does not own are kept as they were. A
+			// decision also counts the approval and spends the task token.
 			for attr, v := range beforeRaw {
 				if _, owned := want[attr]; owned || attr == "GSI3PK" {
+					continue
+				}
+				if (tt.want == access.Approved || tt.want == access.Denied) && (attr == "approvals" || attr == "task_token") {
 					continue
 				}
 				if !reflect.DeepEqual(raw[attr], v) {
@@ -817,7 +827,6 @@ func TestTransitionsRefused(t *testing.T) {
 		{"failed to active", []access.Status{access.Failed}, activate, access.Failed, access.Active},
 		{"pending to expired", nil, end(access.Expired, access.System), access.Pending, access.Expired},
 		{"pending to revoked", nil, end(access.Revoked, "sec-team"), access.Pending, access.Revoked},
-		{"approved to cancelled", []access.Status{access.Approved}, end(access.Cancelled, "alice"), access.Approved, access.Cancelled},
 		{"approved to timed_out", []access.Status{access.Approved}, end(access.TimedOut, access.System), access.Approved, access.TimedOut},
 		{"revoked to revoked", []access.Status{access.Approved, access.Revoked}, end(access.Revoked, "sec-team"), access.Revoked, access.Revoked},
 		{"expired to failed", []access.Status{access.Approved, access.Active, access.Expired}, end(access.Failed, access.System), access.Expired, access.Failed},
@@ -856,7 +865,7 @@ func TestTransitionBadInput(t *testing.T) {
 	}{
 		{"end with a non-final status", func() error { return s.End(ctx, r.ID, access.Active, t0, access.System, nil) }, nil},
 		{"end with an unknown status", func() error { return s.End(ctx, r.ID, "archived", t0, access.System, nil) }, nil},
-		{"decide with a non-decision", func() error { return s.Decide(ctx, &links[0], access.Active, t0, "") }, nil},
+		{"decide with a non-decision", func() error { _, err := s.Decide(ctx, &links[0], access.Active, t0, ""); return err }, nil},
 		{"activate a missing request", func() error { return s.Activate(ctx, missing, t0, t0.Add(time.Hour), nil) }, access.ErrNotFound},
 		{"end a missing request", func() error { return s.End(ctx, missing, access.Expired, t0, access.System, nil) }, access.ErrNotFound},
 		{"ask approval of a missing request", func() error {
@@ -893,15 +902,15 @@ func TestRequestApprovalStoresTokenAndLinks(t *testing.T) {
 	links := newLinks(t, r.ID, 2, at, 24*time.Hour)
 	links[1].Channel = "slack"
 
-	if err := s.RequestApproval(ctx, r.ID, 2, "tok-123", links, at); err != nil {
+	if err := s.RequestApproval(ctx, r.ID, 1, "tok-123", links, at); err != nil {
 		t.Fatalf("RequestApproval: %v", err)
 	}
 	if tok, err := s.TaskToken(ctx, r.ID); err != nil || tok != "tok-123" {
 		t.Errorf("TaskToken = %q, %v; want tok-123", tok, err)
 	}
 	raw := rawItem(t, emu.table, "REQ#"+r.ID, "REQUEST")
-	if raw["level"] != float64(2) || raw["updated_at"] != stored(at) || raw["status"] != "pending" {
-		t.Errorf("request after RequestApproval: level %v updated %v status %v; want 2, %s, pending",
+	if raw["level"] != float64(1) || raw["updated_at"] != stored(at) || raw["status"] != "pending" {
+		t.Errorf("request after RequestApproval: level %v updated %v status %v; want 1, %s, pending",
 			raw["level"], raw["updated_at"], raw["status"], stored(at))
 	}
 	for _, l := range links {
@@ -924,14 +933,14 @@ func TestRequestApprovalStoresTokenAndLinks(t *testing.T) {
 	evs := history(t, s, r.ID)
 	want := access.Event{
 		RequestID: r.ID, Type: access.EventApprovalRequested, Actor: access.System, At: at,
-		Detail: map[string]string{"level": "2", "sent_to": links[0].Approver + " (email), " + links[1].Approver + " (slack)"},
+		Detail: map[string]string{"level": "1", "sent_to": links[0].Approver + " (email), " + links[1].Approver + " (slack)"},
 	}
 	if len(evs) != 2 || !eventsEqual(evs[1], want) {
 		t.Errorf("History = %s, want created then %s", jsonOf(evs), jsonOf(want))
 	}
 
 	// Asking again once decided is refused and stores no link.
-	if err := s.Decide(ctx, &links[0], access.Approved, at.Add(time.Minute), ""); err != nil {
+	if _, err := s.Decide(ctx, &links[0], access.Approved, at.Add(time.Minute), ""); err != nil {
 		t.Fatalf("Decide: %v", err)
 	}
 	more := newLinks(t, r.ID, 1, at.Add(2*time.Minute), time.Hour)
@@ -992,7 +1001,7 @@ func TestDecideThroughLinks(t *testing.T) {
 			l := tt.link(own, other)
 			before, beforeOther := snap(t, r.ID, all), snap(t, o.ID, nil)
 
-			err := s.Decide(ctx, &l, tt.want, tt.at, "ok by me")
+			_, err := s.Decide(ctx, &l, tt.want, tt.at, "ok by me")
 			if tt.wantErr != nil {
 				if !errors.Is(err, tt.wantErr) {
 					t.Fatalf("Decide = %v, want %v", err, tt.wantErr)
@@ -1021,6 +1030,9 @@ func TestDecideThroughLinks(t *testing.T) {
 				RequestID: r.ID, Type: string(tt.want), Actor: l.Approver, At: tt.at, From: access.Pending, To: tt.want,
 				Detail: map[string]string{"level": "1", "channel": "email", "comment": "ok by me"},
 			}
+			if tt.want == access.Approved {
+				wantEv.Detail["approvals"] = "1 of 1"
+			}
 			if !eventsEqual(last, wantEv) || countType(evs, "approved", "denied") != 1 {
 				t.Errorf("History = %s, want one decision event %s", jsonOf(evs), jsonOf(wantEv))
 			}
@@ -1030,7 +1042,7 @@ func TestDecideThroughLinks(t *testing.T) {
 			after := snap(t, r.ID, all)
 			for i, again := range []store.Link{l, own[1]} {
 				for _, outcome := range []access.Status{access.Approved, access.Denied} {
-					err := s.Decide(ctx, &again, outcome, tt.at.Add(time.Second), "")
+					_, err := s.Decide(ctx, &again, outcome, tt.at.Add(time.Second), "")
 					var te *access.ErrTransition
 					if !errors.Is(err, store.ErrLinkSpent) && !errors.As(err, &te) {
 						t.Errorf("Decide again (link %d, %s) = %v, want ErrLinkSpent or ErrTransition", i, outcome, err)
@@ -1092,7 +1104,7 @@ func TestDecideConcurrently(t *testing.T) {
 						outcome = access.Denied
 					}
 					<-start
-					err := s.Decide(ctx, &l, outcome, at.Add(time.Duration(i)*time.Microsecond), fmt.Sprint("goroutine ", i))
+					_, err := s.Decide(ctx, &l, outcome, at.Add(time.Duration(i)*time.Microsecond), fmt.Sprint("goroutine ", i))
 					var te *access.ErrTransition
 					mu.Lock()
 					defer mu.Unlock()
@@ -1335,7 +1347,7 @@ func TestPolicyVersions(t *testing.T) {
 		t.Run(st.name, func(t *testing.T) {
 			at := t0.Add(time.Duration(i) * time.Minute)
 			by := fmt.Sprintf("admin%d@example.com", i)
-			got, err := s.ApplyPolicy(ctx, st.previous, []byte(st.give), by, at)
+			got, err := s.ApplyPolicy(ctx, st.previous, []byte(st.give), by, at, nil)
 			if st.wantErr != nil {
 				if !errors.Is(err, st.wantErr) {
 					t.Fatalf("ApplyPolicy(%d) = %d, %v; want %v", st.previous, got, err, st.wantErr)
@@ -1383,7 +1395,7 @@ func TestPolicyVersions(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				v, err := s.ApplyPolicy(ctx, current, []byte(fmt.Sprint("v4 by ", i)), "admin", t0.Add(time.Hour))
+				v, err := s.ApplyPolicy(ctx, current, []byte(fmt.Sprint("v4 by ", i)), "admin", t0.Add(time.Hour), nil)
 				mu.Lock()
 				defer mu.Unlock()
 				switch {

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -23,29 +24,89 @@ import (
 // Input starts an execution. Field names match the ASL's JSONPaths.
 type Input struct {
 	RequestID string `json:"request_id"`
+	// Mode routes the execution: ModeApproval waits for the chain,
+	// ModeAuto and ModeBreakGlass go straight to granting.
+	Mode string `json:"mode"`
 	// LinkBaseURL is where decision links point (the API's public URL).
 	LinkBaseURL string `json:"link_base_url"`
-	// ApprovalTimeoutSeconds bounds the wait for a decision.
-	ApprovalTimeoutSeconds int64 `json:"approval_timeout_seconds"`
+	// Await is the level the execution waits on first.
+	Await Await `json:"await"`
+	// StartAt, when set, is when access should begin (Wait TimestampPath).
+	StartAt string `json:"start_at,omitempty"`
+}
+
+// Modes of an execution.
+const (
+	ModeApproval   = "approval"
+	ModeAuto       = "auto"
+	ModeBreakGlass = "break_glass"
+)
+
+// Await says which level AwaitApproval waits on, for how long, and
+// whether its escalation approvers are being asked.
+type Await struct {
+	Level          int   `json:"level"`
+	TimeoutSeconds int64 `json:"timeout_seconds"`
+	Escalated      bool  `json:"escalated"`
 }
 
 // ApprovalTask is the notify function's payload in AwaitApproval.
 type ApprovalTask struct {
 	Action      string `json:"action"`
 	RequestID   string `json:"request_id"`
-	Level       int    `json:"level"`
 	LinkBaseURL string `json:"link_base_url"`
-	// TimeoutSeconds is how long the level waits; its links expire then.
-	TimeoutSeconds int64  `json:"timeout_seconds"`
-	TaskToken      Secret `json:"task_token"`
+	Await       Await  `json:"await"`
+	TaskToken   Secret `json:"task_token,omitempty"`
 }
 
+// Actions of the notify function.
+const (
+	ActionRequestApproval = "request_approval"
+	ActionLevelTimeout    = "level_timeout"
+	ActionBreakGlass      = "break_glass"
+)
+
 // Decision is what the decide function sends to complete AwaitApproval;
-// the ASL's Choice reads Outcome.
+// the ASL's Choice reads Outcome, and for OutcomeNextLevel takes Await as
+// the level to wait on next.
 type Decision struct {
 	Outcome string `json:"outcome"`
 	By      string `json:"by"`
+	Await   *Await `json:"await,omitempty"`
 }
+
+// Outcomes of AwaitApproval.
+const (
+	OutcomeApproved  = "approved"
+	OutcomeDenied    = "denied"
+	OutcomeNextLevel = "next_level"
+)
+
+// TimeoutTask is the payload of LevelTimedOut: the level that timed out.
+type TimeoutTask struct {
+	Action    string `json:"action"`
+	RequestID string `json:"request_id"`
+	Level     int    `json:"level"`
+}
+
+// TimeoutResult tells the ASL what follows a level timeout: Action "await"
+// (wait on Await: escalated, or the next level) or "timed_out".
+type TimeoutResult struct {
+	Action string `json:"action"`
+	// Await is always present (the ASL's ResultSelector reads it).
+	Await Await `json:"await"`
+}
+
+// Timeout actions.
+const (
+	TimeoutAwait    = "await"
+	TimeoutTimedOut = "timed_out"
+	// TimeoutApproved: the request was approved just as the level timed
+	// out (the signal came too late); go on to grant.
+	TimeoutApproved = "approved"
+	// TimeoutEnded: the request already ended (denied, cancelled).
+	TimeoutEnded = "ended"
+)
 
 // GrantTask is the grant function's payload.
 type GrantTask struct {
@@ -84,6 +145,7 @@ func (Secret) String() string { return "[redacted]" }
 type API interface {
 	StartExecution(context.Context, *sfn.StartExecutionInput, ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error)
 	SendTaskSuccess(context.Context, *sfn.SendTaskSuccessInput, ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error)
+	StopExecution(context.Context, *sfn.StopExecutionInput, ...func(*sfn.Options)) (*sfn.StopExecutionOutput, error)
 }
 
 // Client starts executions of one state machine and completes its tasks.
@@ -118,6 +180,19 @@ func (c *Client) Start(ctx context.Context, in Input) (string, error) {
 		return "", fmt.Errorf("start execution %s: %w", in.RequestID, err)
 	}
 	return aws.ToString(out.ExecutionArn), nil
+}
+
+// Stop ends the execution of request id (e.g. when it is cancelled), so no
+// execution is left waiting for a decision that will not come. Stopping an
+// execution that already ended is harmless.
+func (c *Client) Stop(ctx context.Context, id, cause string) error {
+	arn := strings.Replace(c.stateMachine, ":stateMachine:", ":execution:", 1) + ":" + id
+	_, err := c.api.StopExecution(ctx, &sfn.StopExecutionInput{ExecutionArn: &arn, Error: aws.String("Cancelled"), Cause: aws.String(cause)})
+	var missing *types.ExecutionDoesNotExist
+	if err != nil && !errors.As(err, &missing) {
+		return fmt.Errorf("stop execution %s: %w", id, err)
+	}
+	return nil
 }
 
 // ErrTaskGone is returned when the task a token belongs to no longer waits

@@ -65,6 +65,11 @@ type Options struct {
 	// moto's output. Nil discards.
 	Logger *slog.Logger
 	Output io.Writer
+	// Observe, if set, is called after every call that reaches the edge
+	// (see Call), from the goroutine that served it, so it must be safe
+	// for concurrent use and quick. Benchmarks use it to count AWS calls;
+	// nil leaves the edge exactly as it is.
+	Observe func(Call)
 }
 
 func (o *Options) defaults() {
@@ -150,6 +155,13 @@ func Start(ctx context.Context, opts Options) (c *Cloud, err error) {
 	if opts.Sender != "" {
 		params["SenderEmail"] = opts.Sender
 	}
+	c.Identities, err = gateway.LoadIdentities(opts.Identities)
+	if err != nil {
+		return nil, err
+	}
+	// The local identities of kind admin and auditor are the deployment's
+	// admins and auditors.
+	params["AdminPrincipals"], params["AuditorPrincipals"] = principalsOf(c.Identities, "admin"), principalsOf(c.Identities, "auditor")
 	res, err := tmpl.Resolver(Region, AccountID, params)
 	if err != nil {
 		return nil, err
@@ -167,7 +179,11 @@ func Start(ctx context.Context, opts Options) (c *Cloud, err error) {
 		return inv.Payload, inv.FunctionError, nil
 	}
 	motoURL, _ := url.Parse(c.MotoURL)
-	c.serve(edgeLn, edge.New(invoke, motoURL, log))
+	var edgeHandler http.Handler = edge.New(invoke, motoURL, log)
+	if opts.Observe != nil {
+		edgeHandler = observe(edgeHandler, opts.Observe)
+	}
+	c.serve(edgeLn, edgeHandler)
 
 	bg, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
@@ -199,10 +215,6 @@ func Start(ctx context.Context, opts Options) (c *Cloud, err error) {
 		return nil, err
 	}
 
-	c.Identities, err = gateway.LoadIdentities(opts.Identities)
-	if err != nil {
-		return nil, err
-	}
 	var routes []gateway.Route
 	for _, f := range tmpl.Functions {
 		for _, r := range f.Routes {
@@ -252,6 +264,16 @@ func functions(tmpl *template.Template, res template.Resolver, buildDir, edgeURL
 	return out, nil
 }
 
+func principalsOf(ids []gateway.Identity, kind string) string {
+	var out []string
+	for _, id := range ids {
+		if id.Kind == kind {
+			out = append(out, id.PrincipalARN)
+		}
+	}
+	return strings.Join(out, ",")
+}
+
 // Dir is the functions/ folder of a template function: ApiFunction → api.
 func Dir(logicalID string) string {
 	return strings.ToLower(strings.TrimSuffix(logicalID, "Function"))
@@ -292,12 +314,12 @@ func applyPolicy(ctx context.Context, s *store.Store, path string) error {
 	cur, err := s.CurrentPolicy(ctx)
 	switch {
 	case errors.Is(err, access.ErrNotFound):
-		_, err = s.ApplyPolicy(ctx, 0, b, "local-setup", time.Now())
+		_, err = s.ApplyPolicy(ctx, 0, b, "local-setup", time.Now(), map[string]string{"source": path})
 		return err
 	case err != nil:
 		return err
 	case string(cur.Document) != string(b):
-		_, err = s.ApplyPolicy(ctx, cur.Version, b, "local-setup", time.Now())
+		_, err = s.ApplyPolicy(ctx, cur.Version, b, "local-setup", time.Now(), map[string]string{"source": path})
 		return err
 	}
 	return nil

@@ -1,0 +1,231 @@
+package api
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/jitaccess/jit/shared/access"
+	"github.com/jitaccess/jit/shared/policy"
+	"github.com/jitaccess/jit/shared/store"
+)
+
+// cancel ends the caller's own request before it is granted and stops its
+// execution, so its links stop working and nothing waits on it.
+func (h *Handler) cancel(ctx context.Context, caller, id string) (events.APIGatewayV2HTTPResponse, error) {
+	r, err := h.own(ctx, caller, id)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	if r.Status != access.Pending && r.Status != access.Approved {
+		return events.APIGatewayV2HTTPResponse{}, &apiError{Status: http.StatusConflict, Code: "conflict",
+			Message: fmt.Sprintf("request %s is %s; only pending or not yet granted requests can be cancelled", id, r.Status)}
+	}
+	if err := h.Store.End(ctx, id, access.Cancelled, h.Now().UTC(), caller, nil); err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	if err := h.Workflow.Stop(ctx, id, "cancelled by "+caller); err != nil {
+		// The request is cancelled either way: the workflow re-reads the
+		// status before every step that acts.
+		h.Logger.ErrorContext(ctx, "stop execution", "request", id, "error", err.Error())
+	}
+	if r, err = h.Store.GetRequest(ctx, id); err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	return jsonResponse(http.StatusOK, view(r, nil)), nil
+}
+
+// own reads a request that must be the caller's; anyone else's is reported
+// missing so ids cannot be probed.
+func (h *Handler) own(ctx context.Context, caller, id string) (*access.Request, error) {
+	notFound := newError(http.StatusNotFound, "not_found", fmt.Sprintf("no request with id %q", id))
+	if !access.ValidID(id) {
+		return nil, notFound
+	}
+	r, err := h.Store.GetRequest(ctx, id)
+	if errors.Is(err, access.ErrNotFound) {
+		return nil, notFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if r.Requester != caller {
+		return nil, notFound
+	}
+	return r, nil
+}
+
+// Who may do what beyond requesting.
+func (h *Handler) isAdmin(caller string) bool   { return policy.MatchAny(h.Admins, caller) }
+func (h *Handler) isAuditor(caller string) bool { return policy.MatchAny(h.Auditors, caller) }
+
+func forbidden(what string) error {
+	return &apiError{Status: http.StatusForbidden, Code: "forbidden", Message: "only " + what}
+}
+
+// getPolicy returns the current policy, or ?version=N.
+func (h *Handler) getPolicy(ctx context.Context, caller string, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	if !h.isAdmin(caller) && !h.isAuditor(caller) {
+		return events.APIGatewayV2HTTPResponse{}, forbidden("admins and auditors can read the policy")
+	}
+	var pv *store.PolicyVersion
+	var err error
+	if v, ok := req.QueryStringParameters["version"]; ok {
+		n, perr := strconv.Atoi(v)
+		if perr != nil || n < 1 {
+			return events.APIGatewayV2HTTPResponse{}, access.Invalid("version", "must be a positive whole number")
+		}
+		pv, err = h.Store.PolicyVersion(ctx, n)
+	} else {
+		pv, err = h.Store.CurrentPolicy(ctx)
+	}
+	if errors.Is(err, access.ErrNotFound) {
+		return events.APIGatewayV2HTTPResponse{}, newError(http.StatusNotFound, "not_found", "no such policy version")
+	}
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	return jsonResponse(http.StatusOK, policyView{Version: pv.Version, AppliedBy: pv.AppliedBy, AppliedAt: pv.AppliedAt, Document: string(pv.Document)}), nil
+}
+
+type policyView struct {
+	Version   int       `json:"version"`
+	AppliedBy string    `json:"applied_by"`
+	AppliedAt time.Time `json:"applied_at"`
+	Document  string    `json:"document,omitempty"`
+	Changes   *changes  `json:"changes,omitempty"`
+}
+
+type changes struct {
+	Added   []string `json:"added"`
+	Removed []string `json:"removed"`
+	Changed []string `json:"changed"`
+}
+
+// validatePolicy checks a document without applying it.
+func (h *Handler) validatePolicy(_ context.Context, caller string, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	if !h.isAdmin(caller) {
+		return events.APIGatewayV2HTTPResponse{}, forbidden("admins can validate and apply the policy")
+	}
+	raw, err := policyBody(req)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	doc, err := policy.Parse(raw)
+	if err != nil {
+		return invalidPolicy(err)
+	}
+	return jsonResponse(http.StatusOK, map[string]any{"valid": true, "resources": len(doc.Resources)}), nil
+}
+
+// putPolicy applies a new version. If-Match names the version the admin
+// edited, so two admins cannot silently overwrite each other.
+func (h *Handler) putPolicy(ctx context.Context, caller string, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	if !h.isAdmin(caller) {
+		return events.APIGatewayV2HTTPResponse{}, forbidden("admins can validate and apply the policy")
+	}
+	raw, err := policyBody(req)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	doc, err := policy.Parse(raw)
+	if err != nil {
+		return invalidPolicy(err)
+	}
+	var prevDoc *policy.Document
+	previous := 0
+	cur, err := h.Store.CurrentPolicy(ctx)
+	switch {
+	case errors.Is(err, access.ErrNotFound):
+	case err != nil:
+		return events.APIGatewayV2HTTPResponse{}, err
+	default:
+		previous = cur.Version
+		if prevDoc, err = policy.Parse(cur.Document); err != nil {
+			prevDoc = nil
+		}
+	}
+	if m := strings.Trim(req.Headers["if-match"], `" `); m != "" {
+		n, err := strconv.Atoi(m)
+		if err != nil {
+			return events.APIGatewayV2HTTPResponse{}, access.Invalid("If-Match", "must be the policy version you edited, e.g. 3")
+		}
+		if n != previous {
+			return events.APIGatewayV2HTTPResponse{}, &apiError{Status: http.StatusPreconditionFailed, Code: "stale_policy",
+				Message: fmt.Sprintf("the policy is at version %d, not %d; get it again and reapply your change", previous, n)}
+		}
+	}
+	diff := diffPolicies(prevDoc, doc)
+	now := h.Now().UTC()
+	version, err := h.Store.ApplyPolicy(ctx, previous, raw, caller, now, map[string]string{
+		"added": strings.Join(diff.Added, ","), "removed": strings.Join(diff.Removed, ","), "changed": strings.Join(diff.Changed, ","),
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return events.APIGatewayV2HTTPResponse{}, &apiError{Status: http.StatusPreconditionFailed, Code: "stale_policy", Message: "another admin applied a policy at the same moment; get it again and reapply your change"}
+	}
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	h.Logger.InfoContext(ctx, "policy applied", "version", version, "by", caller)
+	return jsonResponse(http.StatusOK, policyView{Version: version, AppliedBy: caller, AppliedAt: now, Changes: &diff}), nil
+}
+
+// diffPolicies summarizes a change by resource name.
+func diffPolicies(before, after *policy.Document) changes {
+	c := changes{Added: []string{}, Removed: []string{}, Changed: []string{}}
+	old := map[string]string{}
+	if before != nil {
+		for _, r := range before.Resources {
+			old[r.Name] = fmt.Sprintf("%+v", r)
+		}
+	}
+	for _, r := range after.Resources {
+		prev, ok := old[r.Name]
+		switch {
+		case !ok:
+			c.Added = append(c.Added, r.Name)
+		case prev != fmt.Sprintf("%+v", r):
+			c.Changed = append(c.Changed, r.Name)
+		}
+		delete(old, r.Name)
+	}
+	for name := range old {
+		c.Removed = append(c.Removed, name)
+	}
+	return c
+}
+
+func policyBody(req events.APIGatewayV2HTTPRequest) ([]byte, error) {
+	raw := []byte(req.Body)
+	if req.IsBase64Encoded {
+		var err error
+		if raw, err = base64.StdEncoding.DecodeString(req.Body); err != nil {
+			return nil, access.Invalid("", "body is not valid base64")
+		}
+	}
+	if len(raw) > policy.MaxDocumentSize {
+		return nil, &apiError{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Message: fmt.Sprintf("policy is %d bytes; the limit is %d", len(raw), policy.MaxDocumentSize)}
+	}
+	if len(strings.TrimSpace(string(raw))) == 0 {
+		return nil, access.Invalid("", "body is required: the policy YAML document")
+	}
+	return raw, nil
+}
+
+// invalidPolicy answers 400 with every problem, each with line and field.
+func invalidPolicy(err error) (events.APIGatewayV2HTTPResponse, error) {
+	var ie *policy.InvalidError
+	if !errors.As(err, &ie) {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	return jsonResponse(http.StatusBadRequest, map[string]any{
+		"error": "invalid_policy", "message": ie.Error(), "problems": ie.Problems,
+	}), nil
+}

@@ -1,0 +1,291 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/jitaccess/jit/shared/access"
+)
+
+// ErrLinkSpent is returned when a link was used, or expired, before the
+// decision could be committed.
+var ErrLinkSpent = errors.New("decision link already used or expired")
+
+// ErrLinkStale is returned for a link of a level the request has left.
+var ErrLinkStale = errors.New("decision link belongs to a level the request has moved past")
+
+// ErrAlreadyApproved is returned when the approver already approved at
+// this level through another link (another channel, say): one person
+// counts once.
+var ErrAlreadyApproved = errors.New("approver already approved at this level")
+
+// Decision is what one committed decision did.
+type Decision struct {
+	// Outcome: access.Approved when the last level reached its quorum,
+	// access.Denied on a deny, access.Pending when the approval was counted
+	// (more are needed, or the request moved to the next level).
+	Outcome access.Status
+	// NextLevel is set when this approval completed a level that is not
+	// the last; the request now waits on that level.
+	NextLevel *int
+	// Approvals and Needed describe the level the approval counted at.
+	Approvals, Needed int
+	Level             int
+	// TaskToken is the token of the workflow task that waited on the
+	// level; it must be completed when Outcome is final or NextLevel set.
+	TaskToken string
+}
+
+// Resumes reports whether the waiting workflow task must be completed.
+func (d *Decision) Resumes() bool {
+	return d.Outcome != access.Pending || d.NextLevel != nil
+}
+
+// Decide commits an approver's decision through a link, atomically: the
+// link is marked used (only if unused and unexpired), the approval is
+// counted once per approver and level, and when it completes the level's
+// quorum the request moves on (to the next level, or to approved); a deny
+// ends the request at once. Concurrent decisions are serialized by a
+// condition on the count the decision read, so a quorum is reached exactly
+// once.
+func (s *Store) Decide(ctx context.Context, l *Link, outcome access.Status, at time.Time, comment string) (*Decision, error) {
+	if outcome != access.Approved && outcome != access.Denied {
+		return nil, fmt.Errorf("decide %s: %s is not a decision", l.RequestID, outcome)
+	}
+	for attempt := 0; attempt < 8; attempt++ {
+		d, err := s.decideOnce(ctx, l, outcome, at, comment)
+		if !errors.Is(err, errRaced) && !transactionConflict(err) {
+			return d, err
+		}
+		time.Sleep(time.Duration(5+attempt*10) * time.Millisecond)
+	}
+	return nil, fmt.Errorf("decide %s: %w", l.RequestID, ErrConflict)
+}
+
+// errRaced means another decision changed the request between our read
+// and our write; the caller reads again.
+var errRaced = errors.New("raced")
+
+func (s *Store) decideOnce(ctx context.Context, l *Link, outcome access.Status, at time.Time, comment string) (*Decision, error) {
+	it, err := s.getRequestItem(ctx, l.RequestID)
+	if err != nil {
+		return nil, err
+	}
+	r, err := it.request()
+	if err != nil {
+		return nil, err
+	}
+	if r.Status != access.Pending {
+		return nil, &access.ErrTransition{ID: r.ID, From: r.Status, To: outcome}
+	}
+	if l.Level != r.Level {
+		return nil, fmt.Errorf("decide %s: %w", r.ID, ErrLinkStale)
+	}
+	d := &Decision{Level: r.Level, Needed: r.Needed(r.Level), Approvals: r.Approvals, TaskToken: it.TaskToken}
+	detail := map[string]string{"level": fmt.Sprint(l.Level), "channel": l.Channel}
+	if comment != "" {
+		detail["comment"] = comment
+	}
+	names := map[string]string{"#status": attrStatus, "#level": attrLevel, "#approvals": attrApprovals, "#updated": attrUpdatedAt}
+	values := map[string]types.AttributeValue{
+		":pending": &types.AttributeValueMemberS{Value: string(access.Pending)},
+		":level":   &types.AttributeValueMemberN{Value: fmt.Sprint(r.Level)},
+		":seen":    &types.AttributeValueMemberN{Value: fmt.Sprint(r.Approvals)},
+		":now":     timeValue(at),
+	}
+	// The condition pins what this decision read: still pending, same
+	// level, same count. Anything else raced us, and we read again.
+	cond := "#status = :pending AND #level = :level AND #approvals = :seen"
+	sets := []string{"#updated = :now"}
+	var removes []string
+	var events []access.Event
+	addEvent := func(typ string, to access.Status, det map[string]string) {
+		ev := access.Event{RequestID: r.ID, Type: typ, Actor: l.Approver, At: at, Detail: det}
+		if to != "" {
+			ev.From, ev.To = access.Pending, to
+		}
+		events = append(events, ev)
+	}
+	var extra []types.TransactWriteItem
+	switch outcome {
+	case access.Denied:
+		d.Outcome = access.Denied
+		sets = append(sets, "#status = :to", "#gsi3pk = :statkey", "#decidedBy = :by", "#decidedAt = :now", "#ended = :now")
+		names["#gsi3pk"], names["#decidedBy"], names["#decidedAt"], names["#ended"] = attrGSI3PK, attrDecidedBy, attrDecidedAt, attrEndedAt
+		values[":to"] = &types.AttributeValueMemberS{Value: string(access.Denied)}
+		values[":statkey"] = &types.AttributeValueMemberS{Value: statusKey(string(access.Denied), r.ID)}
+		values[":by"] = &types.AttributeValueMemberS{Value: l.Approver}
+		removes = append(removes, "#token")
+		names["#token"] = attrTaskToken
+		addEvent(string(access.Denied), access.Denied, detail)
+	case access.Approved:
+		// One approval per person per level, whichever link they use.
+		marker, err := attributevalue.MarshalMap(map[string]any{
+			attrPK: requestPK(r.ID), attrSK: approvalSK(r.Level, l.Approver), "kind": "approval",
+			"approver": l.Approver, "level": r.Level, "at": formatTime(at),
+		})
+		if err != nil {
+			return nil, err
+		}
+		extra = append(extra, types.TransactWriteItem{Put: &types.Put{
+			TableName: &s.table, Item: marker,
+			ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
+			ExpressionAttributeNames: map[string]string{"#pk": attrPK},
+		}})
+		d.Approvals = r.Approvals + 1
+		values[":count"] = &types.AttributeValueMemberN{Value: fmt.Sprint(d.Approvals)}
+		detail["approvals"] = fmt.Sprintf("%d of %d", d.Approvals, d.Needed)
+		switch {
+		case d.Approvals < d.Needed:
+			d.Outcome = access.Pending
+			sets = append(sets, "#approvals = :count")
+			addEvent(access.EventApproval, "", detail)
+		case !r.LastLevel():
+			d.Outcome = access.Pending
+			next := r.Level + 1
+			d.NextLevel = &next
+			sets = append(sets, "#approvals = :zero", "#level = :next", "#escalated = :false")
+			names["#escalated"] = attrEscalated
+			values[":zero"] = &types.AttributeValueMemberN{Value: "0"}
+			values[":next"] = &types.AttributeValueMemberN{Value: fmt.Sprint(next)}
+			values[":false"] = &types.AttributeValueMemberBOOL{Value: false}
+			removes = append(removes, "#token")
+			names["#token"] = attrTaskToken
+			addEvent(access.EventLevelApproved, "", detail)
+		default:
+			d.Outcome = access.Approved
+			sets = append(sets, "#approvals = :count", "#status = :to", "#gsi3pk = :statkey", "#decidedBy = :by", "#decidedAt = :now")
+			names["#gsi3pk"], names["#decidedBy"], names["#decidedAt"] = attrGSI3PK, attrDecidedBy, attrDecidedAt
+			values[":to"] = &types.AttributeValueMemberS{Value: string(access.Approved)}
+			values[":statkey"] = &types.AttributeValueMemberS{Value: statusKey(string(access.Approved), r.ID)}
+			values[":by"] = &types.AttributeValueMemberS{Value: l.Approver}
+			removes = append(removes, "#token")
+			names["#token"] = attrTaskToken
+			addEvent(string(access.Approved), access.Approved, detail)
+		}
+	}
+	expr := "SET " + strings.Join(sets, ", ")
+	if len(removes) > 0 {
+		expr += " REMOVE " + strings.Join(removes, ", ")
+	}
+	items := []types.TransactWriteItem{
+		{Update: &types.Update{
+			TableName: &s.table, Key: key(requestPK(r.ID), skRequest),
+			UpdateExpression: aws.String(expr), ConditionExpression: aws.String(cond),
+			ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+		}},
+		s.consumeLink(l, outcome, at),
+	}
+	items = append(items, extra...)
+	for _, ev := range events {
+		put, err := s.putEvent(ev)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, put)
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	switch {
+	case err == nil:
+		return d, nil
+	case conditionFailed(err, 0):
+		return nil, errRaced
+	case conditionFailed(err, 1):
+		return nil, fmt.Errorf("decide %s: %w", r.ID, ErrLinkSpent)
+	case len(extra) > 0 && conditionFailed(err, 2):
+		return nil, fmt.Errorf("decide %s: %w", r.ID, ErrAlreadyApproved)
+	}
+	return nil, fmt.Errorf("decide %s: %w", r.ID, err)
+}
+
+// consumeLink marks the link used, only if it is unused, unexpired and
+// bound to the request.
+func (s *Store) consumeLink(l *Link, outcome access.Status, at time.Time) types.TransactWriteItem {
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName:                &s.table,
+		Key:                      key(linkPK(l.Hash), skLink),
+		UpdateExpression:         aws.String("SET #used = :now, #outcome = :outcome"),
+		ConditionExpression:      aws.String("attribute_exists(#pk) AND attribute_not_exists(#used) AND #exp > :now AND #rid = :rid"),
+		ExpressionAttributeNames: map[string]string{"#pk": attrPK, "#used": attrUsedAt, "#outcome": attrUsedBy, "#exp": attrExpiresAt, "#rid": attrRequestID},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":now":     timeValue(at),
+			":outcome": &types.AttributeValueMemberS{Value: string(outcome)},
+			":rid":     &types.AttributeValueMemberS{Value: l.RequestID},
+		},
+	}}
+}
+
+// MoveOn applies a level timeout's step: escalate (ask the level's
+// escalation approvers) or move to the next level. It is conditional on
+// the request still waiting at level, so a decision that raced the timeout
+// wins; ErrTransition or errRaced-like conflicts are returned as
+// *access.ErrTransition or ErrConflict.
+func (s *Store) MoveOn(ctx context.Context, id string, level int, step access.TimeoutStep, at time.Time) error {
+	names := map[string]string{"#status": attrStatus, "#level": attrLevel, "#updated": attrUpdatedAt, "#escalated": attrEscalated, "#token": attrTaskToken}
+	values := map[string]types.AttributeValue{
+		":pending": &types.AttributeValueMemberS{Value: string(access.Pending)},
+		":level":   &types.AttributeValueMemberN{Value: fmt.Sprint(level)},
+		":now":     timeValue(at),
+	}
+	var expr, typ string
+	detail := map[string]string{"level": fmt.Sprint(level)}
+	cond := "#status = :pending AND #level = :level"
+	switch step.Action {
+	case access.StepEscalate:
+		expr = "SET #escalated = :true, #updated = :now REMOVE #token"
+		cond += " AND #escalated = :false"
+		values[":true"] = &types.AttributeValueMemberBOOL{Value: true}
+		values[":false"] = &types.AttributeValueMemberBOOL{Value: false}
+		typ = access.EventEscalated
+	case access.StepNext:
+		expr = "SET #level = :next, #approvals = :zero, #escalated = :false, #updated = :now REMOVE #token"
+		names["#approvals"] = attrApprovals
+		values[":next"] = &types.AttributeValueMemberN{Value: fmt.Sprint(step.Level)}
+		values[":zero"] = &types.AttributeValueMemberN{Value: "0"}
+		values[":false"] = &types.AttributeValueMemberBOOL{Value: false}
+		typ = access.EventLevelTimedOut
+		detail["next_level"] = fmt.Sprint(step.Level)
+	default:
+		return fmt.Errorf("move on %s: %q is not a step that keeps the request pending", id, step.Action)
+	}
+	ev, err := s.putEvent(access.Event{RequestID: id, Type: typ, Actor: access.System, At: at, Detail: detail})
+	if err != nil {
+		return err
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Update: &types.Update{
+			TableName: &s.table, Key: key(requestPK(id), skRequest),
+			UpdateExpression: aws.String(expr), ConditionExpression: aws.String(cond),
+			ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+		}},
+		ev,
+	}})
+	if conditionFailed(err, 0) || transactionConflict(err) {
+		return fmt.Errorf("move on %s: %w", id, ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("move on %s: %w", id, err)
+	}
+	return nil
+}
+
+// Record appends an event that changes no status (e.g. break-glass
+// notifications sent).
+func (s *Store) Record(ctx context.Context, ev access.Event) error {
+	put, err := s.putEvent(ev)
+	if err != nil {
+		return err
+	}
+	if _, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{put}}); err != nil {
+		return fmt.Errorf("record %s for %s: %w", ev.Type, ev.RequestID, err)
+	}
+	return nil
+}

@@ -43,6 +43,9 @@ type Request struct {
 	Level     int  `json:"level"`
 	Escalated bool `json:"escalated,omitempty"`
 	Approvals int  `json:"approvals"`
+	// TaskToken is the workflow task waiting on the current level, if
+	// any. It completes a workflow step, so it never leaves the service.
+	TaskToken string `json:"-"`
 }
 
 // Level is one step of a request's approval chain.

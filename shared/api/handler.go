@@ -41,6 +41,7 @@ type Store interface {
 type Workflow interface {
 	Start(context.Context, workflow.Input) (string, error)
 	Stop(ctx context.Context, id, cause string) error
+	Complete(ctx context.Context, token string, d workflow.Decision) error
 }
 
 // Handler serves the requester API.

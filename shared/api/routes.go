@@ -15,6 +15,7 @@ import (
 	"github.com/jitaccess/jit/shared/access"
 	"github.com/jitaccess/jit/shared/policy"
 	"github.com/jitaccess/jit/shared/store"
+	"github.com/jitaccess/jit/shared/workflow"
 )
 
 // cancel ends the caller's own request before it is granted and stops its
@@ -31,9 +32,15 @@ func (h *Handler) cancel(ctx context.Context, caller, id string) (events.APIGate
 	if err := h.Store.End(ctx, id, access.Cancelled, h.Now().UTC(), caller, nil); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
+	// Release a waiting approval task, then stop the execution; either
+	// ends it. The request is cancelled whatever happens here: every step
+	// that acts re-reads the status first.
+	if r.TaskToken != "" {
+		if err := h.Workflow.Complete(ctx, r.TaskToken, workflow.Decision{Outcome: workflow.OutcomeCancelled, By: caller}); err != nil {
+			h.Logger.InfoContext(ctx, "release approval task", "request", id, "error", err.Error())
+		}
+	}
 	if err := h.Workflow.Stop(ctx, id, "cancelled by "+caller); err != nil {
-		// The request is cancelled either way: the workflow re-reads the
-		// status before every step that acts.
 		h.Logger.ErrorContext(ctx, "stop execution", "request", id, "error", err.Error())
 	}
 	if r, err = h.Store.GetRequest(ctx, id); err != nil {

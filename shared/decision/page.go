@@ -2,6 +2,7 @@ package decision
 
 import (
 	"bytes"
+	"fmt"
 	"html/template"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -30,14 +31,31 @@ type requestSummary struct {
 	Reason    string
 	Requested string
 	Status    string
+	Ticket    string
+	TicketURL string
+	Window    string
+	Level     string
 }
 
 func summary(r *access.Request) *requestSummary {
-	return &requestSummary{
+	s := &requestSummary{
 		ID: r.ID, Requester: r.Requester, Resource: r.Resource, RoleARN: r.Target.RoleARN,
 		Duration: access.FormatDuration(r.Duration), Reason: r.Reason,
 		Requested: r.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"), Status: string(r.Status),
+		Ticket: r.Ticket, TicketURL: r.TicketURL, Window: "starts when approved",
 	}
+	if r.StartAt != nil {
+		s.Window = "from " + r.StartAt.UTC().Format("2006-01-02 15:04 UTC")
+	}
+	if r.Status == access.Pending && r.Level < len(r.Chain) {
+		l := r.Chain[r.Level]
+		s.Level = fmt.Sprintf("Level %d of %d", r.Level+1, len(r.Chain))
+		if l.Name != "" {
+			s.Level += " (" + l.Name + ")"
+		}
+		s.Level += fmt.Sprintf(": %d of %d approvals", r.Approvals, r.Needed(r.Level))
+	}
+	return s
 }
 
 // securityHeaders: no scripts at all, styles only inline, forms only back
@@ -98,8 +116,10 @@ small{color:#57606a}
 <dl>
 <dt>Requester</dt><dd>{{.Requester}}</dd>
 <dt>Resource</dt><dd><strong>{{.Resource}}</strong><br><small>{{.RoleARN}}</small></dd>
-<dt>Duration</dt><dd>{{.Duration}}</dd>
+<dt>Duration</dt><dd>{{.Duration}}, {{.Window}}</dd>
 <dt>Reason</dt><dd>{{.Reason}}</dd>
+{{if .Ticket}}<dt>Ticket</dt><dd>{{if .TicketURL}}<a href="{{.TicketURL}}" rel="noreferrer noopener">{{.Ticket}}</a>{{else}}{{.Ticket}}{{end}}</dd>{{end}}
+{{if .Level}}<dt>Approval</dt><dd>{{.Level}}</dd>{{end}}
 <dt>Requested</dt><dd>{{.Requested}}</dd>
 <dt>Request</dt><dd><small>{{.ID}}</small></dd>
 </dl>

@@ -137,6 +137,7 @@ func (it requestItem) request() (*access.Request, error) {
 		TicketURL:      it.TicketURL,
 		BreakGlass:     it.BreakGlass,
 		AutoApprovedBy: it.AutoApprovedBy,
+		TaskToken:      it.TaskToken,
 	}
 	for _, l := range it.Chain {
 		r.Chain = append(r.Chain, access.Level{Name: l.Name, Approvers: l.Approvers, EscalateTo: l.EscalateTo,

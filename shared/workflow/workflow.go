@@ -80,6 +80,7 @@ const (
 	OutcomeApproved  = "approved"
 	OutcomeDenied    = "denied"
 	OutcomeNextLevel = "next_level"
+	OutcomeCancelled = "cancelled"
 )
 
 // TimeoutTask is the payload of LevelTimedOut: the level that timed out.

@@ -85,6 +85,17 @@ func call(t testing.TB, who, method, path string, body any) (int, map[string]any
 	return callWith(t, who, method, path, body, nil)
 }
 
+// callRaw sends a raw (YAML) body, signed.
+func callRaw(t testing.TB, who, method, path, body string) (int, map[string]any) {
+	t.Helper()
+	return callRawWith(t, who, method, path, body, nil)
+}
+
+func callRawWith(t testing.TB, who, method, path, body string, headers map[string]string) (int, map[string]any) {
+	t.Helper()
+	return send(t, who, method, path, []byte(body), "application/yaml", headers)
+}
+
 func callWith(t testing.TB, who, method, path string, body any, headers map[string]string) (int, map[string]any) {
 	t.Helper()
 	var raw []byte
@@ -94,12 +105,21 @@ func callWith(t testing.TB, who, method, path string, body any, headers map[stri
 			t.Fatal(err)
 		}
 	}
+	ct := ""
+	if body != nil {
+		ct = "application/json"
+	}
+	return send(t, who, method, path, raw, ct, headers)
+}
+
+func send(t testing.TB, who, method, path string, raw []byte, contentType string, headers map[string]string) (int, map[string]any) {
+	t.Helper()
 	req, err := http.NewRequest(method, lc.APIURL+path, bytes.NewReader(raw))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	for k, v := range headers {
 		req.Header.Set(k, v)
@@ -172,9 +192,14 @@ func decisionLink(t testing.TB, id string) string {
 			t.Fatal(err)
 		}
 		for _, m := range lc.Inbox.Messages() {
-			if m.To == "carol@example.com" && strings.Contains(m.Body, id) && len(m.Links) > 0 {
-				link = strings.SplitN(m.Links[0], "?", 2)[0]
-				return true
+			if m.To != "carol@example.com" || !strings.Contains(m.Body, id) {
+				continue
+			}
+			for _, l := range m.Links {
+				if strings.HasPrefix(l, lc.APIURL+"/d/") {
+					link = strings.SplitN(l, "?", 2)[0]
+					return true
+				}
 			}
 		}
 		return false

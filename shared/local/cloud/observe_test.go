@@ -12,8 +12,8 @@ func TestObserve(t *testing.T) {
 	const sig = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/%s/aws4_request, SignedHeaders=host, Signature=00"
 	tests := []struct {
 		name, method, path, ctype, body string
-		headers                          map[string]string
-		want                             Call
+		headers                         map[string]string
+		want                            Call
 	}{
 		{name: "json target", method: "POST", path: "/",
 			headers: map[string]string{"Authorization": strings.Replace(sig, "%s", "dynamodb", 1), "X-Amz-Target": "DynamoDB_20120810.TransactWriteItems"},

@@ -134,6 +134,11 @@ func (r *Request) MayApprove(level int, approver string) bool {
 type Target struct {
 	Provider string `json:"provider"`
 	RoleARN  string `json:"role_arn,omitempty"`
+	// Identity Center: the instance, permission set and account of the
+	// assignment.
+	InstanceARN      string `json:"instance_arn,omitempty"`
+	PermissionSetARN string `json:"permission_set_arn,omitempty"`
+	AccountID        string `json:"account_id,omitempty"`
 }
 
 // Event is one immutable entry of a request's audit trail.

@@ -66,7 +66,8 @@ func NewRequest(ask Ask, caller string, doc *policy.Document, version int, now t
 	r := &access.Request{
 		Resource: res.Name, Requester: caller, Reason: reason, Duration: d,
 		Status: access.Pending, PolicyVersion: version,
-		Target:    access.Target{Provider: res.Target.Provider, RoleARN: res.Target.RoleARN},
+		Target: access.Target{Provider: res.Target.Provider, RoleARN: res.Target.RoleARN,
+			InstanceARN: res.Target.InstanceARN, PermissionSetARN: res.Target.PermissionSetARN, AccountID: res.Target.AccountID},
 		CreatedAt: now, UpdatedAt: now,
 		Ticket: ticket, TicketURL: res.TicketURL(ticket), StartAt: start,
 	}

@@ -15,7 +15,8 @@ import (
 
 // Providers a target may name.
 const (
-	ProviderIAMRoleTrust = "iam_role_trust"
+	ProviderIAMRoleTrust   = "iam_role_trust"
+	ProviderIdentityCenter = "identity_center"
 )
 
 // Document is a whole policy: the rules for every resource.
@@ -93,7 +94,12 @@ type BreakGlass struct {
 // Target says what a grant changes.
 type Target struct {
 	Provider string `yaml:"provider" json:"provider"`
-	RoleARN  string `yaml:"role_arn" json:"role_arn"`
+	// iam_role_trust
+	RoleARN string `yaml:"role_arn,omitempty" json:"role_arn,omitempty"`
+	// identity_center
+	InstanceARN      string `yaml:"instance_arn,omitempty" json:"instance_arn,omitempty"`
+	PermissionSetARN string `yaml:"permission_set_arn,omitempty" json:"permission_set_arn,omitempty"`
+	AccountID        string `yaml:"account_id,omitempty" json:"account_id,omitempty"`
 }
 
 // Approval is the chain of levels a request must pass.
@@ -207,8 +213,11 @@ func (e *InvalidError) Error() string {
 const MaxDocumentSize = 256 << 10
 
 var (
-	namePattern    = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
-	roleARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
+	namePattern          = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+	roleARNPattern       = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
+	instancePattern      = regexp.MustCompile(`^arn:aws[a-z-]*:sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}$`)
+	permissionSetPattern = regexp.MustCompile(`^arn:aws[a-z-]*:sso:::permissionSet/(sso)?ins-[a-zA-Z0-9-.]{16}/ps-[a-zA-Z0-9-./]{16}$`)
+	accountPattern       = regexp.MustCompile(`^\d{12}$`)
 )
 
 // Parse reads and validates a YAML policy document. Unknown fields are
@@ -349,10 +358,26 @@ func (v *validator) resource(r *Resource) {
 	case !namePattern.MatchString(r.Name):
 		v.add(v.at("name"), "%q must be lower-case letters, digits and dashes (at most 63)", r.Name)
 	}
-	if r.Target.Provider != ProviderIAMRoleTrust {
-		v.add(v.at("target", "provider"), "%q is not a known provider (known: %s)", r.Target.Provider, ProviderIAMRoleTrust)
-	} else if !roleARNPattern.MatchString(r.Target.RoleARN) {
-		v.add(v.at("target", "role_arn"), "%q is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)", r.Target.RoleARN)
+	switch r.Target.Provider {
+	case ProviderIAMRoleTrust:
+		if !roleARNPattern.MatchString(r.Target.RoleARN) {
+			v.add(v.at("target", "role_arn"), "%q is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)", r.Target.RoleARN)
+		}
+	case ProviderIdentityCenter:
+		if !instancePattern.MatchString(r.Target.InstanceARN) {
+			v.add(v.at("target", "instance_arn"), "%q is not an Identity Center instance ARN (arn:aws:sso:::instance/ssoins-...)", r.Target.InstanceARN)
+		}
+		if !permissionSetPattern.MatchString(r.Target.PermissionSetARN) {
+			v.add(v.at("target", "permission_set_arn"), "%q is not a permission set ARN (arn:aws:sso:::permissionSet/ssoins-.../ps-...)", r.Target.PermissionSetARN)
+		}
+		if !accountPattern.MatchString(r.Target.AccountID) {
+			v.add(v.at("target", "account_id"), "%q is not a 12-digit AWS account id", r.Target.AccountID)
+		}
+		if r.Target.RoleARN != "" {
+			v.add(v.at("target", "role_arn"), "is for iam_role_trust; identity_center targets a permission set")
+		}
+	default:
+		v.add(v.at("target", "provider"), "%q is not a known provider (known: %s, %s)", r.Target.Provider, ProviderIAMRoleTrust, ProviderIdentityCenter)
 	}
 	if len(r.Requesters) == 0 {
 		v.add(v.at("requesters"), "at least one pattern is required (a principal ARN pattern like \"arn:aws:sts::123456789012:assumed-role/Engineer/*\" or an email pattern like \"*@example.com\")")

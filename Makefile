@@ -10,13 +10,13 @@ VENV       := .venv
 MOTO_VENV  := $(VENV)/moto
 SAM_VENV   := $(VENV)/sam
 BUILD_DIR  := build/local
-FUNCTIONS  := api decide notify grant revoke
+FUNCTIONS  := api decide notify grant revoke reconcile
 GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags=-s\ -w
 
 export SAM_CLI_TELEMETRY := 0
 
 .PHONY: dev test smoke bench build functions venv validate fuzz clean \
-	build-ApiFunction build-DecideFunction build-NotifyFunction build-GrantFunction build-RevokeFunction
+	build-ApiFunction build-DecideFunction build-NotifyFunction build-GrantFunction build-RevokeFunction build-ReconcileFunction reconcile
 
 ## venv: project virtualenvs (moto server; SAM CLI in its own, as it pins its deps)
 venv: $(MOTO_VENV)/.installed $(SAM_VENV)/.installed
@@ -64,6 +64,11 @@ validate: $(SAM_VENV)/.installed
 bench: $(MOTO_VENV)/.installed functions
 	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./test/... | tee build/bench.txt
 
+## reconcile: run the reconciler once against `make dev` (no grace period)
+reconcile:
+	AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 \
+	$(MOTO_VENV)/bin/python -c "import boto3,json; c=boto3.client('lambda', endpoint_url='http://127.0.0.1:4566'); print(c.invoke(FunctionName='ReconcileFunction', Payload=json.dumps({'grace_seconds': 0}))['Payload'].read().decode())"
+
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 20s ./shared/policy/
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 20s ./shared/link/
@@ -79,6 +84,8 @@ build-GrantFunction:
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(GOFLAGS_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./functions/grant
 build-RevokeFunction:
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(GOFLAGS_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./functions/revoke
+build-ReconcileFunction:
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(GOFLAGS_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./functions/reconcile
 
 clean:
 	rm -rf build .aws-sam

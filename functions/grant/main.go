@@ -18,11 +18,13 @@ import (
 
 type config struct {
 	Table, LogLevel string
+	// MaxTrustPolicy is the account's trust policy size quota.
+	MaxTrustPolicy int
 }
 
 func main() {
 	env := lambdaenv.New()
-	cfg := config{Table: env.Require("TABLE_NAME"), LogLevel: env.Optional("LOG_LEVEL", "INFO")}
+	cfg := config{Table: env.Require("TABLE_NAME"), LogLevel: env.Optional("LOG_LEVEL", "INFO"), MaxTrustPolicy: env.Int("TRUST_POLICY_MAX_LENGTH", 2048)}
 	log := lambdaenv.Logger(cfg.LogLevel)
 	if err := env.Err(); err != nil {
 		lambdaenv.Fatal(log, "configuration", err)
@@ -31,11 +33,10 @@ func main() {
 	if err != nil {
 		lambdaenv.Fatal(log, "configuration", err)
 	}
-	h := &grant.Handler{
-		Store:     store.New(dynamodb.NewFromConfig(awsCfg), cfg.Table),
-		Providers: map[string]grant.Provider{policy.ProviderIAMRoleTrust: &grant.IAMRoleTrust{IAM: iam.NewFromConfig(awsCfg)}},
-		Logger:    log,
-		Now:       time.Now,
+	db := store.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
+	providers := map[string]grant.Provider{
+		policy.ProviderIAMRoleTrust: &grant.IAMRoleTrust{IAM: iam.NewFromConfig(awsCfg), Locker: db, MaxTrustPolicy: cfg.MaxTrustPolicy, Now: time.Now},
 	}
-	lambda.Start(h.Grant)
+	h := &grant.Handler{Store: db, Providers: providers, Logger: log, Now: time.Now}
+	lambda.Start(h.Handle)
 }

@@ -165,6 +165,12 @@ const (
 	// EventLevelTimedOut moves past a level that timed out (on_timeout: next).
 	EventLevelTimedOut      = "level_timed_out"
 	EventBreakGlassNotified = "break_glass_notified"
+	EventExtended           = "extended"
+	// EventRevokeFailed: access could not be removed after retries; the
+	// reconciler will.
+	EventRevokeFailed = "revoke_failed"
+	// EventReconciled: the reconciler removed access left behind.
+	EventReconciled = "reconciled"
 )
 
 // Actors that are not people.

@@ -34,6 +34,8 @@ type Store interface {
 	CurrentPolicy(context.Context) (*store.PolicyVersion, error)
 	PolicyVersion(context.Context, int) (*store.PolicyVersion, error)
 	ApplyPolicy(ctx context.Context, previous int, document []byte, by string, at time.Time, detail map[string]string) (int, error)
+	HoldToken(ctx context.Context, id string) (string, error)
+	Extend(ctx context.Context, id string, was, until time.Time, total time.Duration, by string, at time.Time) error
 	End(ctx context.Context, id string, to access.Status, at time.Time, actor string, detail map[string]string) error
 }
 
@@ -42,6 +44,7 @@ type Workflow interface {
 	Start(context.Context, workflow.Input) (string, error)
 	Stop(ctx context.Context, id, cause string) error
 	Complete(ctx context.Context, token string, d workflow.Decision) error
+	Signal(ctx context.Context, token string, s workflow.Signal) error
 }
 
 // Handler serves the requester API.
@@ -83,6 +86,10 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		resp, err = h.list(ctx, caller, req)
 	case "GET /v1/requests/{id}":
 		resp, err = h.get(ctx, caller, req.PathParameters["id"])
+	case "POST /v1/requests/{id}/revoke":
+		resp, err = h.revoke(ctx, caller, req.PathParameters["id"])
+	case "POST /v1/requests/{id}/extend":
+		resp, err = h.extend(ctx, caller, req.PathParameters["id"], req)
 	case "POST /v1/requests/{id}/cancel":
 		resp, err = h.cancel(ctx, caller, req.PathParameters["id"])
 	case "GET /v1/policy":

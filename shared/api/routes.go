@@ -236,3 +236,138 @@ func invalidPolicy(err error) (events.APIGatewayV2HTTPResponse, error) {
 		"error": "invalid_policy", "message": ie.Error(), "problems": ie.Problems,
 	}), nil
 }
+
+// mayManage reports whether caller may revoke or extend r: its requester,
+// an admin, or one of its approvers (by session name = approver email).
+func (h *Handler) mayManage(caller string, r *access.Request) bool {
+	if caller == r.Requester || h.isAdmin(caller) {
+		return true
+	}
+	return h.isApprover(caller, r)
+}
+
+func (h *Handler) isApprover(caller string, r *access.Request) bool {
+	for _, l := range r.Chain {
+		for _, a := range append(append([]string{}, l.Approvers...), l.EscalateTo...) {
+			if access.SamePerson(a, caller) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// visible reads a request the caller may act on; others are reported
+// missing.
+func (h *Handler) visible(ctx context.Context, caller, id string) (*access.Request, error) {
+	notFound := newError(http.StatusNotFound, "not_found", fmt.Sprintf("no request with id %q", id))
+	if !access.ValidID(id) {
+		return nil, notFound
+	}
+	r, err := h.Store.GetRequest(ctx, id)
+	if errors.Is(err, access.ErrNotFound) {
+		return nil, notFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !h.mayManage(caller, r) {
+		return nil, notFound
+	}
+	return r, nil
+}
+
+// signalHold wakes the active request's Hold task with a signal.
+func (h *Handler) signalHold(ctx context.Context, r *access.Request, s workflow.Signal) error {
+	token, err := h.Store.HoldToken(ctx, r.ID)
+	if err != nil {
+		return err
+	}
+	if token == "" {
+		return &apiError{Status: http.StatusConflict, Code: "busy", Message: fmt.Sprintf("request %s is still being granted; retry in a few seconds", r.ID)}
+	}
+	if err := h.Workflow.Signal(ctx, token, s); err != nil {
+		if errors.Is(err, workflow.ErrTaskGone) {
+			return &apiError{Status: http.StatusConflict, Code: "busy", Message: fmt.Sprintf("request %s is changing right now (ending, or another revoke or extension); check it and retry", r.ID)}
+		}
+		return err
+	}
+	return nil
+}
+
+// revoke ends an active grant now: a signal into the execution's Hold,
+// which removes access and denies sessions already issued.
+func (h *Handler) revoke(ctx context.Context, caller, id string) (events.APIGatewayV2HTTPResponse, error) {
+	r, err := h.visible(ctx, caller, id)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	if r.Status != access.Active {
+		msg := fmt.Sprintf("request %s is %s; only active access can be revoked", id, r.Status)
+		if r.Status == access.Pending || r.Status == access.Approved {
+			msg += " (cancel it instead: POST /v1/requests/" + id + "/cancel)"
+		}
+		return events.APIGatewayV2HTTPResponse{}, &apiError{Status: http.StatusConflict, Code: "conflict", Message: msg}
+	}
+	if err := h.signalHold(ctx, r, workflow.Signal{Action: workflow.SignalRevoke, By: caller}); err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	h.Logger.InfoContext(ctx, "revoke requested", "request", id, "by", caller)
+	return jsonResponse(http.StatusAccepted, map[string]string{"id": id, "status": string(r.Status), "message": "revoking: access is removed within seconds; GET the request to see it revoked"}), nil
+}
+
+type extendBody struct {
+	By string `json:"by"`
+}
+
+// extend lengthens an active grant, within the resource's max_duration.
+// An approver or admin may extend; the requester may when the policy's
+// auto-approve rules would approve the new total (otherwise the extension
+// needs an approver).
+func (h *Handler) extend(ctx context.Context, caller, id string, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	var body extendBody
+	if err := decodeJSON(req, &body); err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	by, err := access.ParseDuration(body.By)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, access.Invalid("by", "%s", err.Error())
+	}
+	r, err := h.visible(ctx, caller, id)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	if r.Status != access.Active || r.ExpiresAt == nil {
+		return events.APIGatewayV2HTTPResponse{}, &apiError{Status: http.StatusConflict, Code: "conflict", Message: fmt.Sprintf("request %s is %s; only active access can be extended", id, r.Status)}
+	}
+	_, doc, err := h.policy(ctx)
+	if err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	res, ok := doc.Resource(r.Resource)
+	if !ok {
+		return events.APIGatewayV2HTTPResponse{}, &apiError{Status: http.StatusConflict, Code: "conflict", Message: fmt.Sprintf("resource %q is no longer in the policy; it cannot be extended", r.Resource)}
+	}
+	total := r.Duration + by
+	if total > res.MaxDuration.Std() {
+		return events.APIGatewayV2HTTPResponse{}, access.Invalid("by", "would make %s in all, over the %s maximum for %q", access.FormatDuration(total), access.FormatDuration(res.MaxDuration.Std()), r.Resource)
+	}
+	now := h.Now().UTC()
+	if caller == r.Requester && !h.isAdmin(caller) && !h.isApprover(caller, r) {
+		if _, ok := res.AutoApproval(caller, total, now); !ok {
+			return events.APIGatewayV2HTTPResponse{}, &apiError{Status: http.StatusForbidden, Code: "needs_approval",
+				Message: fmt.Sprintf("extending to %s in all needs an approver of %q; ask one of them to extend it (POST /v1/requests/%s/extend)", access.FormatDuration(total), r.Resource, id)}
+		}
+	}
+	until := r.ExpiresAt.Add(by)
+	if err := h.Store.Extend(ctx, id, *r.ExpiresAt, until, total, caller, now); err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	if err := h.signalHold(ctx, r, workflow.Signal{Action: workflow.SignalExtend, By: caller}); err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	if r, err = h.Store.GetRequest(ctx, id); err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	return jsonResponse(http.StatusOK, view(r, nil)), nil
+}

@@ -23,6 +23,63 @@ type Store interface {
 	GetRequest(context.Context, string) (*access.Request, error)
 	Activate(ctx context.Context, id string, grantedAt, expiresAt time.Time, detail map[string]string) error
 	End(ctx context.Context, id string, to access.Status, at time.Time, actor string, detail map[string]string) error
+	SetHoldToken(ctx context.Context, id, token string) error
+	Record(ctx context.Context, ev access.Event) error
+}
+
+// Handle dispatches the grant function's payload on its action.
+func (h *Handler) Handle(ctx context.Context, task workflow.GrantTask) (workflow.GrantResult, error) {
+	switch task.Action {
+	case workflow.ActionGrant, "":
+		return h.Grant(ctx, task)
+	case workflow.ActionHold:
+		return workflow.GrantResult{}, h.Hold(ctx, task)
+	case workflow.ActionRefresh:
+		return h.Refresh(ctx, task)
+	}
+	return workflow.GrantResult{}, fmt.Errorf("grant: unknown action %q", task.Action)
+}
+
+// Hold records the token of the workflow's Hold task on the active
+// request, so revoke and extend can signal the running execution.
+func (h *Handler) Hold(ctx context.Context, task workflow.GrantTask) error {
+	if err := h.Store.SetHoldToken(ctx, task.RequestID, string(task.TaskToken)); err != nil {
+		return fmt.Errorf("hold %s: %w", task.RequestID, err)
+	}
+	return nil
+}
+
+// Refresh re-applies an active request's grant with its current window
+// (after an extension moved expires_at).
+func (h *Handler) Refresh(ctx context.Context, task workflow.GrantTask) (workflow.GrantResult, error) {
+	r, err := h.Store.GetRequest(ctx, task.RequestID)
+	if err != nil {
+		return workflow.GrantResult{}, fmt.Errorf("refresh: %w", err)
+	}
+	if r.Status != access.Active || r.ExpiresAt == nil {
+		return workflow.GrantResult{}, &ErrNotApproved{ID: r.ID, Status: r.Status}
+	}
+	p, err := h.provider(r)
+	if err != nil {
+		return workflow.GrantResult{}, err
+	}
+	g := Grant{RequestID: r.ID, Principal: r.Requester, RoleARN: r.Target.RoleARN, Target: r.Target, ExpiresAt: *r.ExpiresAt}
+	if err := p.Apply(ctx, g); err != nil {
+		return workflow.GrantResult{}, surface(fmt.Errorf("refresh %s: %w", r.ID, err))
+	}
+	return h.result(*r.ExpiresAt), nil
+}
+
+func (h *Handler) result(expires time.Time) workflow.GrantResult {
+	remaining := int64(time.Until(expires) / time.Second)
+	if h.Now != nil {
+		remaining = int64(expires.Sub(h.Now()) / time.Second)
+	}
+	// A Task timeout must be at least one second.
+	if remaining < 1 {
+		remaining = 1
+	}
+	return workflow.GrantResult{ExpiresAt: workflow.Timestamp(expires), RemainingSeconds: remaining}
 }
 
 // Handler runs the workflow's Grant and end-of-request tasks.
@@ -53,7 +110,7 @@ func (h *Handler) Grant(ctx context.Context, task workflow.GrantTask) (workflow.
 		return workflow.GrantResult{}, fmt.Errorf("grant: %w", err)
 	}
 	if r.Status == access.Active && r.ExpiresAt != nil {
-		return workflow.GrantResult{ExpiresAt: workflow.Timestamp(*r.ExpiresAt)}, nil
+		return h.result(*r.ExpiresAt), nil
 	}
 	if r.Status != access.Approved {
 		return workflow.GrantResult{}, &ErrNotApproved{ID: r.ID, Status: r.Status}
@@ -81,7 +138,7 @@ func (h *Handler) Grant(ctx context.Context, task workflow.GrantTask) (workflow.
 	// so the trust condition, the stored window and the Wait state all name
 	// the same instant.
 	expires := now.Add(r.Duration).Add(time.Second - 1).Truncate(time.Second)
-	g := Grant{RequestID: r.ID, Principal: r.Requester, RoleARN: r.Target.RoleARN, ExpiresAt: expires}
+	g := Grant{RequestID: r.ID, Principal: r.Requester, RoleARN: r.Target.RoleARN, Target: r.Target, ExpiresAt: expires}
 	if err := p.Apply(ctx, g); err != nil {
 		return workflow.GrantResult{}, surface(fmt.Errorf("grant %s: %w", r.ID, err))
 	}
@@ -95,13 +152,16 @@ func (h *Handler) Grant(ctx context.Context, task workflow.GrantTask) (workflow.
 		return workflow.GrantResult{}, fmt.Errorf("grant %s: record active: %w", r.ID, err)
 	}
 	h.Logger.InfoContext(ctx, "granted", "request", r.ID, "role", r.Target.RoleARN, "expires_at", expires)
-	return workflow.GrantResult{ExpiresAt: workflow.Timestamp(expires)}, nil
+	return h.result(expires), nil
 }
 
 // End finishes a request with the task's outcome and removes any access
 // it may have. Removal comes first, so a recorded end always means no
 // access remains. Safe to retry.
 func (h *Handler) End(ctx context.Context, task workflow.EndTask) error {
+	if task.Action == workflow.ActionRevokeFailed {
+		return h.revokeFailed(ctx, task)
+	}
 	to := access.Status(task.Outcome)
 	if !to.Terminal() {
 		return fmt.Errorf("end %s: %q is not a final status", task.RequestID, task.Outcome)
@@ -118,7 +178,7 @@ func (h *Handler) End(ctx context.Context, task workflow.EndTask) error {
 		if err != nil {
 			return err
 		}
-		err = p.Remove(ctx, Grant{RequestID: r.ID, Principal: r.Requester, RoleARN: r.Target.RoleARN})
+		err = p.Remove(ctx, Grant{RequestID: r.ID, Principal: r.Requester, RoleARN: r.Target.RoleARN, Target: r.Target})
 		// A role that is not managed was never changed by us, so there is
 		// nothing of ours to remove from it.
 		if err != nil && !errors.Is(err, ErrNotManaged) {
@@ -135,7 +195,11 @@ func (h *Handler) End(ctx context.Context, task workflow.EndTask) error {
 		to = access.Failed
 		detail["error"] = "approved, but the approval reached the workflow after its timeout; request again"
 	}
-	err = h.Store.End(ctx, r.ID, to, h.Now().UTC(), access.System, detail)
+	actor := access.System
+	if task.By != "" {
+		actor = task.By
+	}
+	err = h.Store.End(ctx, r.ID, to, h.Now().UTC(), actor, detail)
 	var te *access.ErrTransition
 	if errors.As(err, &te) && te.From.Terminal() {
 		// Someone else ended it first (e.g. denied while the timeout fired);
@@ -159,6 +223,23 @@ func surface(err error) error {
 		return &TransientError{Err: err}
 	}
 	return err
+}
+
+// revokeFailed records that removing access failed even after retries.
+// The request stays active past its expiry, which is exactly what the
+// reconciler looks for; the log line is the alarm's metric (CloudWatch
+// embedded metric format).
+func (h *Handler) revokeFailed(ctx context.Context, task workflow.EndTask) error {
+	detail := map[string]string{"wanted": task.Outcome}
+	if len(task.Error) > 0 {
+		detail["error"] = summarize(task.Error)
+	}
+	h.Logger.ErrorContext(ctx, "revoke failed", "request", task.RequestID,
+		"_aws", map[string]any{"Timestamp": h.Now().UnixMilli(), "CloudWatchMetrics": []map[string]any{{
+			"Namespace": "jit", "Dimensions": [][]string{{}}, "Metrics": []map[string]string{{"Name": "RevokeFailures", "Unit": "Count"}},
+		}}},
+		"RevokeFailures", 1)
+	return h.Store.Record(ctx, access.Event{RequestID: task.RequestID, Type: access.EventRevokeFailed, Actor: access.System, At: h.Now().UTC(), Detail: detail})
 }
 
 func (h *Handler) provider(r *access.Request) (Provider, error) {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -47,6 +48,21 @@ func (e *Env) Optional(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// Int reads a whole-number variable, or def when unset; a malformed value
+// is noted like a missing one.
+func (e *Env) Int(name string, def int) int {
+	v, ok := e.lookup(name)
+	if !ok || strings.TrimSpace(v) == "" {
+		return def
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil {
+		e.missing = append(e.missing, name+" (not a whole number)")
+		return def
+	}
+	return n
 }
 
 // List reads a comma-separated variable (empty items dropped).

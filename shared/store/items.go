@@ -41,6 +41,7 @@ type requestItem struct {
 	ExpiresAt              string      `dynamodbav:"expires_at,omitempty"`
 	EndedAt                string      `dynamodbav:"ended_at,omitempty"`
 	TaskToken              string      `dynamodbav:"task_token,omitempty"`
+	HoldToken              string      `dynamodbav:"hold_token,omitempty"`
 	Level                  int         `dynamodbav:"level"`
 	Escalated              bool        `dynamodbav:"escalated"`
 	Approvals              int         `dynamodbav:"approvals"`

@@ -33,6 +33,7 @@ const (
 	attrRequestID = "request_id"
 	attrVersion   = "version"
 	attrApprovals = "approvals"
+	attrHoldToken = "hold_token"
 	attrEscalated = "escalated"
 )
 
@@ -110,6 +111,11 @@ func policyPK(version int) string { return fmt.Sprintf("POLICY#%08d", version) }
 const policyCurrentPK = "POLICY#CURRENT"
 
 const skIdempotency = "IDEMPOTENCY"
+
+const skLease = "LEASE"
+
+// leasePK names a lease, e.g. LEASE#role/jit-sandbox-admin.
+func leasePK(name string) string { return "LEASE#" + name }
 
 // idempotencyPK scopes a key to its requester, so one caller's key never
 // collides with another's.

@@ -362,3 +362,10 @@ func conditionFailed(err error, i int) bool {
 func timeValue(t time.Time) types.AttributeValue {
 	return &types.AttributeValueMemberS{Value: formatTime(t)}
 }
+
+func unmarshalItem(raw map[string]types.AttributeValue, v any) error {
+	if err := attributevalue.UnmarshalMap(raw, v); err != nil {
+		return fmt.Errorf("decode item: %w", err)
+	}
+	return nil
+}

@@ -109,24 +109,56 @@ const (
 	TimeoutEnded = "ended"
 )
 
-// GrantTask is the grant function's payload.
+// GrantTask is the grant function's payload. Action is "grant" (the
+// default), "hold" (store TaskToken: the Hold task waits on it until the
+// window ends, or a revoke or extend signals it) or "refresh" (re-apply
+// the grant with the request's current window, after an extension).
 type GrantTask struct {
+	Action    string `json:"action,omitempty"`
 	RequestID string `json:"request_id"`
+	TaskToken Secret `json:"task_token,omitempty"`
 }
 
-// GrantResult is what the grant function returns; Hold waits until
-// ExpiresAt.
+// Grant function actions.
+const (
+	ActionGrant   = "grant"
+	ActionHold    = "hold"
+	ActionRefresh = "refresh"
+)
+
+// GrantResult is what the grant function returns; Hold waits
+// RemainingSeconds (its timeout), which ends at ExpiresAt.
 type GrantResult struct {
-	ExpiresAt string `json:"expires_at"`
+	ExpiresAt        string `json:"expires_at"`
+	RemainingSeconds int64  `json:"remaining_seconds"`
 }
+
+// Signal is what the API sends to end a Hold early: Action "revoke" or
+// "extend", by whom.
+type Signal struct {
+	Action string `json:"action"`
+	By     string `json:"by"`
+}
+
+// Signals.
+const (
+	SignalRevoke = "revoke"
+	SignalExtend = "extend"
+)
 
 // EndTask is the revoke function's payload: end the request with Outcome
 // and remove any access it had.
 type EndTask struct {
+	Action    string          `json:"action,omitempty"`
 	RequestID string          `json:"request_id"`
 	Outcome   string          `json:"outcome"`
+	By        string          `json:"by,omitempty"`
 	Error     json.RawMessage `json:"error,omitempty"`
 }
+
+// ActionRevokeFailed records that revoking failed for good, for the
+// reconciler and the alarm.
+const ActionRevokeFailed = "revoke_failed"
 
 // Timestamp formats t for a Wait state's TimestampPath: UTC, seconds, "Z"
 // (emulators reject "+00:00").
@@ -202,7 +234,16 @@ var ErrTaskGone = errors.New("workflow task no longer waiting")
 
 // Complete sends d to the task waiting on token.
 func (c *Client) Complete(ctx context.Context, token string, d Decision) error {
-	body, err := json.Marshal(d)
+	return c.send(ctx, token, d)
+}
+
+// Signal wakes the Hold task waiting on token (revoke or extend).
+func (c *Client) Signal(ctx context.Context, token string, s Signal) error {
+	return c.send(ctx, token, s)
+}
+
+func (c *Client) send(ctx context.Context, token string, out any) error {
+	body, err := json.Marshal(out)
 	if err != nil {
 		return fmt.Errorf("complete task: %w", err)
 	}

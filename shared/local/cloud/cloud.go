@@ -70,6 +70,12 @@ type Options struct {
 	// for concurrent use and quick. Benchmarks use it to count AWS calls;
 	// nil leaves the edge exactly as it is.
 	Observe func(Call)
+	// InboxPoll is how often the inbox reads the emulator's record of sent
+	// email in the background: 0 means every 250ms, negative never (the
+	// inbox then reads it only when its page is served or Poll is called).
+	// moto serializes its whole state for that read, so its cost grows with
+	// everything the emulator holds; benchmarks turn it off.
+	InboxPoll time.Duration
 }
 
 func (o *Options) defaults() {
@@ -108,6 +114,9 @@ type Cloud struct {
 	Moto                     *moto.Server
 	// Table and StateMachineArn are the provisioned resources.
 	Table, StateMachineArn string
+	// Faults makes chosen AWS calls through the edge fail (failure tests;
+	// also POST/DELETE /_local/faults on the edge).
+	Faults *Faults
 
 	servers []*http.Server
 	cancel  context.CancelFunc
@@ -180,6 +189,8 @@ func Start(ctx context.Context, opts Options) (c *Cloud, err error) {
 	}
 	motoURL, _ := url.Parse(c.MotoURL)
 	var edgeHandler http.Handler = edge.New(invoke, motoURL, log)
+	c.Faults = &Faults{}
+	edgeHandler = c.Faults.wrap(edgeHandler)
 	if opts.Observe != nil {
 		edgeHandler = observe(edgeHandler, opts.Observe)
 	}
@@ -229,7 +240,12 @@ func Start(ctx context.Context, opts Options) (c *Cloud, err error) {
 		return nil, err
 	}
 	c.Inbox = inbox.New(c.MotoURL, log)
-	go c.Inbox.Run(bg, 250*time.Millisecond)
+	switch {
+	case opts.InboxPoll == 0:
+		go c.Inbox.Run(bg, 250*time.Millisecond)
+	case opts.InboxPoll > 0:
+		go c.Inbox.Run(bg, opts.InboxPoll)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/_local/", c.Inbox)
 	mux.Handle("/", gw)

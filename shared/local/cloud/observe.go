@@ -29,18 +29,31 @@ type Call struct {
 	Start    time.Time
 	Duration time.Duration
 	Status   int
+	// Body is the request body if it is at most MaxObservedBody bytes,
+	// else nil. The observer may keep it; the edge forwards its own copy.
+	Body []byte
 }
 
-// maxObservedForm bounds how much of a form-encoded body is read to find
-// its Action; query-protocol bodies of the calls we care about are small.
-const maxObservedForm = 64 << 10
+// MaxObservedBody bounds the request bodies handed to an observer (and
+// read ahead of the handler); larger bodies stream through unobserved.
+const MaxObservedBody = 64 << 10
 
 // observe wraps the edge handler so that fn sees every call after it is
 // answered. It changes nothing about the request or the response.
 func observe(next http.Handler, fn func(Call)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := Call{Start: time.Now(), Service: signingService(r.Header.Get("Authorization"))}
-		c.Operation, c.Resource = operation(r)
+		if r.Body != nil && r.Body != http.NoBody {
+			b, err := io.ReadAll(io.LimitReader(r.Body, MaxObservedBody+1))
+			r.Body = struct {
+				io.Reader
+				io.Closer
+			}{io.MultiReader(bytes.NewReader(b), r.Body), r.Body}
+			if err == nil && len(b) <= MaxObservedBody {
+				c.Body = bytes.Clone(b)
+			}
+		}
+		c.Operation, c.Resource = operation(r, c.Body)
 		if c.Service == "" {
 			c.Service = "unknown"
 			if c.Operation == "Invoke" {
@@ -72,8 +85,8 @@ func signingService(auth string) string {
 	return parts[3]
 }
 
-// operation names the API operation of r; it restores any body it reads.
-func operation(r *http.Request) (op, resource string) {
+// operation names the API operation of r, whose body (if small) is body.
+func operation(r *http.Request, body []byte) (op, resource string) {
 	if t := r.Header.Get("X-Amz-Target"); t != "" {
 		if i := strings.LastIndexByte(t, '.'); i >= 0 {
 			return t[i+1:], ""
@@ -83,16 +96,9 @@ func operation(r *http.Request) (op, resource string) {
 	if a := r.URL.Query().Get("Action"); a != "" {
 		return a, ""
 	}
-	if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") && r.Body != nil {
-		b, err := io.ReadAll(io.LimitReader(r.Body, maxObservedForm))
-		r.Body = struct {
-			io.Reader
-			io.Closer
-		}{io.MultiReader(bytes.NewReader(b), r.Body), r.Body}
-		if err == nil {
-			if v, err := url.ParseQuery(string(b)); err == nil && v.Get("Action") != "" {
-				return v.Get("Action"), ""
-			}
+	if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if v, err := url.ParseQuery(string(body)); err == nil && v.Get("Action") != "" {
+			return v.Get("Action"), ""
 		}
 	}
 	p := r.URL.Path

@@ -58,6 +58,23 @@ func TestObserve(t *testing.T) {
 			if seenBody != tt.body {
 				t.Errorf("the wrapped handler saw body %q, want %q unchanged", seenBody, tt.body)
 			}
+			if string(got.Body) != tt.body {
+				t.Errorf("observed body %q, want %q", got.Body, tt.body)
+			}
 		})
+	}
+}
+
+func TestObserveLargeBodyStreamsThrough(t *testing.T) {
+	big := strings.Repeat("x", MaxObservedBody+10)
+	var got Call
+	var seen int
+	h := observe(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		seen = len(b)
+	}), func(c Call) { got = c })
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/2015-03-31/functions/f/invocations", strings.NewReader(big)))
+	if seen != len(big) || got.Body != nil || got.Operation != "Invoke" {
+		t.Fatalf("handler saw %d bytes (want %d), observed body %d bytes (want none), op %q", seen, len(big), len(got.Body), got.Operation)
 	}
 }

@@ -49,7 +49,7 @@ type Inbox struct {
 func New(baseURL string, log *slog.Logger) *Inbox {
 	return &Inbox{
 		emulator: strings.TrimRight(baseURL, "/"),
-		client:   &http.Client{Timeout: 5 * time.Second},
+		client:   &http.Client{Timeout: 20 * time.Second},
 		now:      time.Now,
 		log:      log,
 		seen:     map[string]bool{},

@@ -40,7 +40,7 @@ func TestLoadProjectTemplateFunctions(t *testing.T) {
 	for _, f := range tpl.Functions {
 		ids = append(ids, f.LogicalID)
 	}
-	want := []string{"ApiFunction", "DecideFunction", "NotifyFunction", "GrantFunction", "RevokeFunction"}
+	want := []string{"ApiFunction", "DecideFunction", "NotifyFunction", "GrantFunction", "RevokeFunction", "ReconcileFunction"}
 	if !reflect.DeepEqual(ids, want) {
 		t.Fatalf("functions = %v, want %v (template order)", ids, want)
 	}
@@ -74,8 +74,8 @@ func TestLoadProjectTemplateFunctions(t *testing.T) {
 	if api.Timeout != 15*time.Second {
 		t.Errorf("ApiFunction timeout = %v, want Globals' 15s", api.Timeout)
 	}
-	if len(api.Environment) != 4 {
-		t.Errorf("ApiFunction environment = %v, want TABLE_NAME, LOG_LEVEL, STATE_MACHINE_ARN, PUBLIC_BASE_URL", api.Environment)
+	if len(api.Environment) != 6 {
+		t.Errorf("ApiFunction environment = %v, want TABLE_NAME, LOG_LEVEL, STATE_MACHINE_ARN, PUBLIC_BASE_URL, ADMIN_PRINCIPALS, AUDITOR_PRINCIPALS", api.Environment)
 	}
 	if _, ok := tpl.Function("NoSuchFunction"); ok {
 		t.Error("Function(NoSuchFunction) found something")
@@ -97,17 +97,24 @@ func TestLoadProjectTemplateRoutes(t *testing.T) {
 	}
 	want := map[string][]Route{
 		"ApiFunction": {
+			{Method: "GET", Path: "/v1/policy", IAMAuth: true},
 			{Method: "GET", Path: "/v1/requests", IAMAuth: true},
 			{Method: "GET", Path: "/v1/requests/{id}", IAMAuth: true},
+			{Method: "POST", Path: "/v1/policy/validate", IAMAuth: true},
 			{Method: "POST", Path: "/v1/requests", IAMAuth: true},
+			{Method: "POST", Path: "/v1/requests/{id}/cancel", IAMAuth: true},
+			{Method: "POST", Path: "/v1/requests/{id}/extend", IAMAuth: true},
+			{Method: "POST", Path: "/v1/requests/{id}/revoke", IAMAuth: true},
+			{Method: "PUT", Path: "/v1/policy", IAMAuth: true},
 		},
 		"DecideFunction": {
 			{Method: "GET", Path: "/d/{token}", IAMAuth: false},
 			{Method: "POST", Path: "/d/{token}", IAMAuth: false},
 		},
-		"NotifyFunction": nil,
-		"GrantFunction":  nil,
-		"RevokeFunction": nil,
+		"NotifyFunction":    nil,
+		"GrantFunction":     nil,
+		"RevokeFunction":    nil,
+		"ReconcileFunction": nil,
 	}
 	for id, w := range want {
 		if g := sortRoutes(got[id]); !reflect.DeepEqual(g, sortRoutes(w)) {

@@ -1,0 +1,92 @@
+package grant
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jitaccess/jit/shared/access"
+)
+
+// ReconcileStore is what the reconciler needs from the table.
+type ReconcileStore interface {
+	ListActive(ctx context.Context, cutoff time.Time) ([]*access.Request, error)
+	End(ctx context.Context, id string, to access.Status, at time.Time, actor string, detail map[string]string) error
+	Record(ctx context.Context, ev access.Event) error
+}
+
+// Reconciler is defence in depth for a revoke that failed: it finds grants
+// still recorded active past their expiry and removes their access.
+type Reconciler struct {
+	Store     ReconcileStore
+	Providers map[string]Provider
+	Logger    *slog.Logger
+	Now       func() time.Time
+	// Grace leaves the workflow's own revoke time to run first.
+	Grace time.Duration
+}
+
+// ReconcileTask may override the grace period (e.g. on-demand runs).
+type ReconcileTask struct {
+	GraceSeconds *int64 `json:"grace_seconds,omitempty"`
+}
+
+// ReconcileReport says what one run found and did.
+type ReconcileReport struct {
+	Checked int      `json:"checked"`
+	Removed []string `json:"removed"`
+	Failed  []string `json:"failed"`
+}
+
+// ActorReconciler is the actor recorded for the reconciler's removals.
+const ActorReconciler = "reconciler"
+
+// Run removes the access of every active request past expiry (+ grace),
+// records each as expired by the reconciler, and reports. One failure does
+// not stop the others; any failure makes the run fail, so the schedule's
+// error metric alarms.
+func (r *Reconciler) Run(ctx context.Context, task ReconcileTask) (ReconcileReport, error) {
+	grace := r.Grace
+	if task.GraceSeconds != nil {
+		grace = time.Duration(*task.GraceSeconds) * time.Second
+	}
+	now := r.Now().UTC()
+	stale, err := r.Store.ListActive(ctx, now.Add(-grace))
+	if err != nil {
+		return ReconcileReport{}, err
+	}
+	report := ReconcileReport{Checked: len(stale), Removed: []string{}, Failed: []string{}}
+	for _, req := range stale {
+		if err := r.reconcile(ctx, req, now); err != nil {
+			r.Logger.ErrorContext(ctx, "reconcile", "request", req.ID, "error", err.Error())
+			report.Failed = append(report.Failed, req.ID)
+			continue
+		}
+		report.Removed = append(report.Removed, req.ID)
+	}
+	r.Logger.InfoContext(ctx, "reconciled", "checked", report.Checked, "removed", len(report.Removed), "failed", len(report.Failed))
+	if len(report.Failed) > 0 {
+		return report, fmt.Errorf("reconcile: %d of %d left-over grants could not be removed: %v", len(report.Failed), report.Checked, report.Failed)
+	}
+	return report, nil
+}
+
+func (r *Reconciler) reconcile(ctx context.Context, req *access.Request, now time.Time) error {
+	p, ok := r.Providers[req.Target.Provider]
+	if !ok {
+		return fmt.Errorf("request %s: no provider %q", req.ID, req.Target.Provider)
+	}
+	g := Grant{RequestID: req.ID, Principal: req.Requester, RoleARN: req.Target.RoleARN, Target: req.Target}
+	if req.ExpiresAt != nil {
+		g.ExpiresAt = *req.ExpiresAt
+	}
+	if err := p.Remove(ctx, g); err != nil {
+		return fmt.Errorf("remove access: %w", err)
+	}
+	if err := r.Store.Record(ctx, access.Event{RequestID: req.ID, Type: access.EventReconciled, Actor: ActorReconciler, At: now,
+		Detail: map[string]string{"expired_at": req.ExpiresAt.UTC().Format(time.RFC3339)}}); err != nil {
+		return err
+	}
+	return r.Store.End(ctx, req.ID, access.Expired, now.Add(time.Microsecond), ActorReconciler, map[string]string{"reconciled": "true"})
+}

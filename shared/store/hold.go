@@ -1,0 +1,126 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/jitaccess/jit/shared/access"
+)
+
+// SetHoldToken records the token of the workflow task that holds an active
+// grant, so revoke and extend can signal it. Only an active request holds.
+func (s *Store) SetHoldToken(ctx context.Context, id, token string) error {
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Update: &types.Update{
+		TableName:                &s.table,
+		Key:                      key(requestPK(id), skRequest),
+		UpdateExpression:         aws.String("SET #hold = :token"),
+		ConditionExpression:      aws.String("#status = :active"),
+		ExpressionAttributeNames: map[string]string{"#hold": attrHoldToken, "#status": attrStatus},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":token":  &types.AttributeValueMemberS{Value: token},
+			":active": &types.AttributeValueMemberS{Value: string(access.Active)},
+		},
+	}}}})
+	if conditionFailed(err, 0) {
+		cur, gerr := s.getRequestItem(ctx, id)
+		if gerr != nil {
+			return gerr
+		}
+		return &access.ErrTransition{ID: id, From: access.Status(cur.Status), To: access.Active}
+	}
+	if err != nil {
+		return fmt.Errorf("hold %s: %w", id, err)
+	}
+	return nil
+}
+
+// HoldToken returns the token the request's Hold task waits on ("" when
+// none).
+func (s *Store) HoldToken(ctx context.Context, id string) (string, error) {
+	it, err := s.getRequestItem(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	return it.HoldToken, nil
+}
+
+// Extend moves an active request's expiry from was to until (and its
+// duration to total), with an "extended" event, only if it is still
+// active with that expiry: two extensions cannot both apply to the same
+// window.
+func (s *Store) Extend(ctx context.Context, id string, was, until time.Time, total time.Duration, by string, at time.Time) error {
+	ev, err := s.putEvent(access.Event{
+		RequestID: id, Type: access.EventExtended, Actor: by, At: at,
+		Detail: map[string]string{"from": formatTime(was), "to": formatTime(until), "duration": access.FormatDuration(total)},
+	})
+	if err != nil {
+		return err
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Update: &types.Update{
+			TableName:                &s.table,
+			Key:                      key(requestPK(id), skRequest),
+			UpdateExpression:         aws.String("SET #exp = :until, #dur = :total, #updated = :now"),
+			ConditionExpression:      aws.String("#status = :active AND #exp = :was"),
+			ExpressionAttributeNames: map[string]string{"#exp": attrExpiresAt, "#dur": "duration_seconds", "#updated": attrUpdatedAt, "#status": attrStatus},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":until":  timeValue(until),
+				":was":    timeValue(was),
+				":total":  &types.AttributeValueMemberN{Value: strconv.FormatInt(int64(total/time.Second), 10)},
+				":now":    timeValue(at),
+				":active": &types.AttributeValueMemberS{Value: string(access.Active)},
+			},
+		}},
+		ev,
+	}})
+	if conditionFailed(err, 0) || transactionConflict(err) {
+		return fmt.Errorf("extend %s: %w", id, ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("extend %s: %w", id, err)
+	}
+	return nil
+}
+
+// ListActive lists active requests whose expiry is before cutoff, across
+// the status index's shards: what the reconciler checks.
+func (s *Store) ListActive(ctx context.Context, cutoff time.Time) ([]*access.Request, error) {
+	var out []*access.Request
+	for shard := 0; shard < shards; shard++ {
+		p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
+			TableName:                &s.table,
+			IndexName:                aws.String(gsi3),
+			KeyConditionExpression:   aws.String("#pk = :pk"),
+			ExpressionAttributeNames: map[string]string{"#pk": attrGSI3PK},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":pk": &types.AttributeValueMemberS{Value: fmt.Sprintf("STATUS#%s#%d", access.Active, shard)},
+			},
+		})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("list active: %w", err)
+			}
+			for _, raw := range page.Items {
+				var it requestItem
+				if err := unmarshalItem(raw, &it); err != nil {
+					return nil, err
+				}
+				r, err := it.request()
+				if err != nil {
+					return nil, err
+				}
+				if r.ExpiresAt != nil && r.ExpiresAt.Before(cutoff) {
+					out = append(out, r)
+				}
+			}
+		}
+	}
+	return out, nil
+}

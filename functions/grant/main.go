@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/identitystore"
+	"github.com/aws/aws-sdk-go-v2/service/ssoadmin"
 
 	"github.com/jitaccess/jit/shared/grant"
 	"github.com/jitaccess/jit/shared/lambdaenv"
@@ -35,7 +37,8 @@ func main() {
 	}
 	db := store.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
 	providers := map[string]grant.Provider{
-		policy.ProviderIAMRoleTrust: &grant.IAMRoleTrust{IAM: iam.NewFromConfig(awsCfg), Locker: db, MaxTrustPolicy: cfg.MaxTrustPolicy, Now: time.Now},
+		policy.ProviderIAMRoleTrust:   &grant.IAMRoleTrust{IAM: iam.NewFromConfig(awsCfg), Locker: db, MaxTrustPolicy: cfg.MaxTrustPolicy, Now: time.Now},
+		policy.ProviderIdentityCenter: &grant.IdentityCenter{SSOAdmin: ssoadmin.NewFromConfig(awsCfg), IdentityStore: identitystore.NewFromConfig(awsCfg), Assignments: store.NewAssignments(dynamodb.NewFromConfig(awsCfg), cfg.Table)},
 	}
 	h := &grant.Handler{Store: db, Providers: providers, Logger: log, Now: time.Now}
 	lambda.Start(h.Handle)

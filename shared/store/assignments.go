@@ -27,8 +27,9 @@ package store
 // present until that request releases it. See grant.IdentityCenter for
 // how the provider uses this.
 //
-// Keys and attribute names are defined here, in the keys.go style, because
-// keys.go belongs to other work in progress; they can move there as is.
+// Keys and attribute names are defined here, in the keys.go style (keys.go
+// was another change's file when this was written); they can move there
+// as is.
 
 import (
 	"context"

@@ -31,6 +31,14 @@ $(SAM_VENV)/.installed: infra/local/requirements-sam.txt
 	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r $<
 	touch $@
 
+## chromium: the headless browser test/browser drives (Debian/Ubuntu package;
+## the tests skip without it, except when CI is set)
+.PHONY: chromium
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+		command -v google-chrome >/dev/null 2>&1 || \
+		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
 ## functions: the Lambda bootstraps for this machine, as the local cloud runs them
 functions:
 	@for f in $(FUNCTIONS); do \

@@ -1,5 +1,7 @@
-// Command notify runs the workflow's AwaitApproval task: it sends each
-// approver a single-use decision link and records the task token.
+// Command notify runs the workflow's notify tasks: it sends each approver
+// single-use decision links (email, and SMS or Slack where the policy says
+// so), records the task token, handles level timeouts, announces
+// break-glass access, and tells requesters the outcome of their request.
 package main
 
 import (
@@ -9,19 +11,35 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/jitaccess/jit/shared/lambdaenv"
 	"github.com/jitaccess/jit/shared/notify"
+	"github.com/jitaccess/jit/shared/slack"
 	"github.com/jitaccess/jit/shared/store"
 )
 
 type config struct {
 	Table, Sender, LogLevel string
+	// SlackParameter names the SSM SecureString parameter holding the
+	// Slack incoming-webhook URL or bot token; empty turns Slack off.
+	SlackParameter string
+	// SMS turns SMS (SNS Publish to a phone number) on or off.
+	SMS bool
+	// AuditEverySend records every message sent in the audit trail, not
+	// only the ones that failed.
+	AuditEverySend bool
 }
 
 func main() {
 	env := lambdaenv.New()
-	cfg := config{Table: env.Require("TABLE_NAME"), Sender: env.Require("SENDER_EMAIL"), LogLevel: env.Optional("LOG_LEVEL", "INFO")}
+	cfg := config{
+		Table: env.Require("TABLE_NAME"), Sender: env.Require("SENDER_EMAIL"), LogLevel: env.Optional("LOG_LEVEL", "INFO"),
+		SlackParameter: env.Optional("SLACK_SECRET_PARAMETER", ""),
+		SMS:            env.Optional("SMS_ENABLED", "true") == "true",
+		AuditEverySend: env.Optional("AUDIT_EVERY_SEND", "false") == "true",
+	}
 	log := lambdaenv.Logger(cfg.LogLevel)
 	if err := env.Err(); err != nil {
 		lambdaenv.Fatal(log, "configuration", err)
@@ -31,10 +49,18 @@ func main() {
 		lambdaenv.Fatal(log, "configuration", err)
 	}
 	h := &notify.Handler{
-		Store:  store.New(dynamodb.NewFromConfig(awsCfg), cfg.Table),
-		Email:  &notify.SES{API: sesv2.NewFromConfig(awsCfg), From: cfg.Sender},
-		Logger: log,
-		Now:    time.Now,
+		Store:          store.New(dynamodb.NewFromConfig(awsCfg), cfg.Table),
+		Email:          &notify.SES{API: sesv2.NewFromConfig(awsCfg), From: cfg.Sender},
+		Logger:         log,
+		Now:            time.Now,
+		AuditEverySend: cfg.AuditEverySend,
+	}
+	if cfg.SMS {
+		h.SMS = &notify.SNS{API: sns.NewFromConfig(awsCfg)}
+	}
+	if cfg.SlackParameter != "" {
+		secret := &notify.SSMSecret{API: ssm.NewFromConfig(awsCfg), Name: cfg.SlackParameter, TTL: 5 * time.Minute}
+		h.Slack = &notify.Slack{Client: &slack.Client{}, Secret: secret.Get}
 	}
 	lambda.Start(h.Handle)
 }

@@ -25,21 +25,24 @@ type page struct {
 type requestSummary struct {
 	ID        string
 	Requester string
-	Resource  string
-	RoleARN   string
-	Duration  string
-	Reason    string
-	Requested string
-	Status    string
-	Ticket    string
-	TicketURL string
-	Window    string
-	Level     string
+	// RequesterName is the requester's session name (their email, for
+	// people): what a person recognises.
+	RequesterName string
+	Resource      string
+	RoleARN       string
+	Duration      string
+	Reason        string
+	Requested     string
+	Status        string
+	Ticket        string
+	TicketURL     string
+	Window        string
+	Level         string
 }
 
 func summary(r *access.Request) *requestSummary {
 	s := &requestSummary{
-		ID: r.ID, Requester: r.Requester, Resource: r.Resource, RoleARN: r.Target.RoleARN,
+		ID: r.ID, Requester: r.Requester, RequesterName: who(r.Requester), Resource: r.Resource, RoleARN: r.Target.RoleARN,
 		Duration: access.FormatDuration(r.Duration), Reason: r.Reason,
 		Requested: r.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"), Status: string(r.Status),
 		Ticket: r.Ticket, TicketURL: r.TicketURL, Window: "starts when approved",
@@ -83,58 +86,96 @@ func render(status int, p page) events.APIGatewayV2HTTPResponse {
 	return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: headers, Body: b.String()}
 }
 
+// pageTemplate is mobile first (one column, full-width controls, 48px
+// buttons), meets WCAG AA contrast (see TestPageContrast) and shows focus.
+// It may use inline styles only: the CSP allows nothing else.
 var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
+<meta name="color-scheme" content="light">
 <title>{{.Title}} · jit</title>
 <style>
-body{margin:0;font:17px/1.5 -apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;background:#f4f5f7;color:#1b1f24}
-main{max-width:34rem;margin:0 auto;padding:1.25rem}
-h1{font-size:1.5rem;margin:.5rem 0 1rem}
-.card{background:#fff;border-radius:.75rem;padding:1.25rem;box-shadow:0 1px 3px rgba(0,0,0,.12)}
-dl{margin:0;display:grid;grid-template-columns:max-content 1fr;gap:.4rem 1rem}
-dt{color:#57606a}dd{margin:0;overflow-wrap:anywhere}
-.note{border-left:.3rem solid #57606a;padding:.75rem 1rem;margin:0 0 1rem;background:#fff;border-radius:.4rem}
+*{box-sizing:border-box}
+html{-webkit-text-size-adjust:100%;text-size-adjust:100%}
+body{margin:0;font:1.0625rem/1.5 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;background:#f4f5f7;color:#1b1f24}
+main{max-width:36rem;margin:0 auto;padding:.75rem 1rem 2rem}
+.brand{margin:0;font-size:.875rem;font-weight:700;letter-spacing:.04em;color:#57606a}
+h1{font-size:1.5rem;line-height:1.25;margin:.125rem 0 .75rem}
+.card{background:#fff;border-radius:.75rem;padding:1rem 1.125rem;box-shadow:0 1px 3px rgba(27,31,36,.15);margin:0 0 .75rem}
+.who{margin:0 0 .5rem;font-size:1.125rem;line-height:1.35;overflow-wrap:anywhere}
+.level{display:inline-block;margin:0 0 .75rem;padding:.25rem .625rem;border-radius:.5rem;background:#ddf4ff;color:#0a3069;font-weight:600;font-size:.9375rem}
+dl{margin:0}
+dt{color:#57606a;font-size:.875rem;margin:.5rem 0 0}
+dt:first-child{margin-top:0}
+dd{margin:0;overflow-wrap:anywhere}
+@media (min-width:30rem){dl{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.375rem 1rem;align-items:baseline}dt,dt:first-child{margin:0}}
+.note{border-left:.375rem solid #57606a;padding:.75rem 1rem;margin:0 0 .75rem;background:#fff;border-radius:.5rem;box-shadow:0 1px 3px rgba(27,31,36,.15)}
 .good{border-color:#1a7f37}.bad{border-color:#cf222e}.warn{border-color:#9a6700}
-label{display:block;margin:1rem 0 .35rem;font-weight:600}
-textarea{width:100%;box-sizing:border-box;font:inherit;padding:.6rem;border:1px solid #8c959f;border-radius:.4rem;min-height:4.5rem}
-.buttons{display:flex;gap:.75rem;margin-top:1rem}
-button{flex:1;font:inherit;font-weight:700;padding:.9rem 1rem;min-height:3rem;border:0;border-radius:.5rem;color:#fff;cursor:pointer}
-.approve{background:#1a7f37}.deny{background:#cf222e}
-.chosen{outline:.2rem solid #0969da;outline-offset:.15rem}
-small{color:#57606a}
+form{margin:0}
+.buttons{display:flex;flex-direction:column;gap:.75rem}
+@media (min-width:22rem){.buttons{flex-direction:row}}
+button{flex:1;min-height:3rem;min-width:2.75rem;font:inherit;font-weight:700;padding:.75rem 1rem;border:0;border-radius:.5rem;color:#fff;cursor:pointer}
+.approve{background:#1a7f37}.approve:hover{background:#116329}
+.deny{background:#cf222e}.deny:hover{background:#a40e26}
+.chosen{box-shadow:0 0 0 .1875rem #fff,0 0 0 .375rem #0969da}
+details{margin:0 0 .75rem}
+summary{padding:.625rem 0;cursor:pointer;color:#0969da;font-weight:600}
+label{display:block;margin:.25rem 0 .375rem;font-weight:600}
+textarea{display:block;width:100%;font:inherit;color:inherit;background:#fff;padding:.75rem;border:1px solid #6e7781;border-radius:.5rem;min-height:5.5rem;resize:vertical}
+.hint{margin:.375rem 0 0;color:#57606a;font-size:.9375rem}
+.fine{color:#57606a;font-size:.9375rem;margin:.75rem 0 0}
+.meta{font-size:.9375rem}
+.meta h2{font-size:1rem;margin:0 0 .25rem}
+a{color:#0969da;text-underline-offset:.15em}
+:focus-visible{outline:.1875rem solid #0969da;outline-offset:.125rem}
+button:focus-visible{outline-offset:.25rem}
+textarea:focus-visible{border-color:#0969da}
 </style>
 </head>
 <body><main>
+<p class="brand">jit · access request</p>
 <h1>{{.Title}}</h1>
 {{with .Message}}<p class="note {{$.Tone}}" role="status">{{.}}</p>{{end}}
 {{with .Request}}
-<section class="card" aria-label="Request">
+<section class="card" aria-labelledby="req-heading">
+<h2 id="req-heading" class="who"><strong>{{.RequesterName}}</strong> asks for <strong>{{.Resource}}</strong> for <strong>{{.Duration}}</strong></h2>
+{{if and $.Form .Level}}<p class="level">{{.Level}}</p>{{end}}
 <dl>
-<dt>Requester</dt><dd>{{.Requester}}</dd>
-<dt>Resource</dt><dd><strong>{{.Resource}}</strong><br><small>{{.RoleARN}}</small></dd>
-<dt>Duration</dt><dd>{{.Duration}}, {{.Window}}</dd>
 <dt>Reason</dt><dd>{{.Reason}}</dd>
-{{if .Ticket}}<dt>Ticket</dt><dd>{{if .TicketURL}}<a href="{{.TicketURL}}" rel="noreferrer noopener">{{.Ticket}}</a>{{else}}{{.Ticket}}{{end}}</dd>{{end}}
-{{if .Level}}<dt>Approval</dt><dd>{{.Level}}</dd>{{end}}
-<dt>Requested</dt><dd>{{.Requested}}</dd>
-<dt>Request</dt><dd><small>{{.ID}}</small></dd>
+{{if .Ticket}}<dt>Ticket</dt><dd>{{if .TicketURL}}<a href="{{.TicketURL}}" target="_blank" rel="noreferrer noopener">{{.Ticket}}</a>{{else}}{{.Ticket}}{{end}}</dd>{{end}}
+<dt>Duration</dt><dd>{{.Duration}}, {{.Window}}</dd>
 </dl>
 </section>
 {{end}}
 {{if .Form}}
-<form method="post">
-<label for="comment">Comment (optional)</label>
-<textarea id="comment" name="comment" maxlength="500"></textarea>
+<form method="post" class="card" aria-label="Your decision">
+<details{{if eq .Preselect "deny"}} open{{end}}>
+<summary>Add a comment (optional)</summary>
+<label for="comment">Comment</label>
+<textarea id="comment" name="comment" maxlength="500" aria-describedby="comment-hint"></textarea>
+<p id="comment-hint" class="hint">Kept in the audit trail and shown to the requester.</p>
+</details>
+{{if eq .Preselect "approve"}}<p class="hint" style="margin:0 0 .75rem">You chose <strong>Approve</strong> in your message. Confirm below.</p>{{else if eq .Preselect "deny"}}<p class="hint" style="margin:0 0 .75rem">You chose <strong>Deny</strong> in your message. Confirm below.</p>{{end}}
 <div class="buttons">
 <button class="approve{{if eq .Preselect "approve"}} chosen{{end}}" type="submit" name="decision" value="approve">Approve</button>
 <button class="deny{{if eq .Preselect "deny"}} chosen{{end}}" type="submit" name="decision" value="deny">Deny</button>
 </div>
-<p><small>Deciding as {{.Approver}}. This link works once{{with .Expires}} and expires {{.}}{{end}}.</small></p>
+<p class="fine">Deciding as <strong>{{.Approver}}</strong>. This link works once{{with .Expires}} and expires {{.}}{{end}}.</p>
 </form>
+{{end}}
+{{with .Request}}
+<section class="card meta" aria-labelledby="details-heading">
+<h2 id="details-heading">Details</h2>
+<dl>
+<dt>Role</dt><dd>{{.RoleARN}}</dd>
+<dt>Requester</dt><dd>{{.Requester}}</dd>
+<dt>Requested</dt><dd>{{.Requested}}</dd>
+<dt>Request</dt><dd>{{.ID}}</dd>
+</dl>
+</section>
 {{end}}
 </main></body></html>
 `))

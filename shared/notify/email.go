@@ -100,6 +100,7 @@ func ApprovalEmail(r *access.Request, approver, url string, linkExpires time.Tim
 func BreakGlassEmail(r *access.Request, approver string) (Message, error) {
 	d := newEmailData(r)
 	d.BreakGlass = true
+	d.Window = "granted at once"
 	var text, html bytes.Buffer
 	if err := textBreakGlass.Execute(&text, d); err != nil {
 		return Message{}, fmt.Errorf("render email text: %w", err)
@@ -146,7 +147,7 @@ Request {{.ID}}
 `))
 
 var htmlEmail = template.Must(template.New("html").Parse(`<!doctype html>
-<html><body style="margin:0;padding:24px;background:#f4f5f7;font-family:-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;color:#1b1f24">
+<html lang="en"><body style="margin:0;padding:24px;background:#f4f5f7;font-family:-apple-system,Segoe UI,Roboto,Helvetica,Arial,sans-serif;color:#1b1f24">
 <table role="presentation" width="100%" style="max-width:560px;margin:0 auto;background:#ffffff;border-radius:8px;padding:24px">
 <tr><td>
 {{if .BreakGlass}}<p style="font-size:18px;margin:0 0 16px;color:#cf222e"><strong>Break-glass:</strong> <strong>{{.Requester}}</strong> took access without approval.</p>
@@ -179,15 +180,16 @@ type SES struct {
 
 // Send delivers m with both HTML and plain-text parts.
 func (s *SES) Send(ctx context.Context, m Message) error {
+	body := &types.Body{Text: &types.Content{Data: aws.String(m.Text), Charset: aws.String("UTF-8")}}
+	if m.HTML != "" {
+		body.Html = &types.Content{Data: aws.String(m.HTML), Charset: aws.String("UTF-8")}
+	}
 	_, err := s.API.SendEmail(ctx, &sesv2.SendEmailInput{
 		FromEmailAddress: aws.String(s.From),
 		Destination:      &types.Destination{ToAddresses: []string{m.To}},
 		Content: &types.EmailContent{Simple: &types.Message{
 			Subject: &types.Content{Data: aws.String(m.Subject), Charset: aws.String("UTF-8")},
-			Body: &types.Body{
-				Text: &types.Content{Data: aws.String(m.Text), Charset: aws.String("UTF-8")},
-				Html: &types.Content{Data: aws.String(m.HTML), Charset: aws.String("UTF-8")},
-			},
+			Body:    body,
 		}},
 	})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jitaccess/jit/shared/access"
 	"github.com/jitaccess/jit/shared/link"
+	"github.com/jitaccess/jit/shared/slack"
 	"github.com/jitaccess/jit/shared/store"
 	"github.com/jitaccess/jit/shared/workflow"
 )
@@ -22,6 +23,12 @@ type Store interface {
 	RequestApproval(ctx context.Context, id string, level int, taskToken string, links []store.Link, at time.Time) error
 	MoveOn(ctx context.Context, id string, level int, step access.TimeoutStep, at time.Time) error
 	Record(ctx context.Context, ev access.Event) error
+	// History, PolicyVersion and CurrentPolicy give the details a request
+	// does not carry: comments, errors, approvers' phone numbers and
+	// Slack ids.
+	History(ctx context.Context, id string) ([]access.Event, error)
+	PolicyVersion(ctx context.Context, version int) (*store.PolicyVersion, error)
+	CurrentPolicy(ctx context.Context) (*store.PolicyVersion, error)
 }
 
 // Sender delivers one message on one channel.
@@ -29,23 +36,55 @@ type Sender interface {
 	Send(ctx context.Context, m Message) error
 }
 
-// Message is one rendered message to one recipient.
+// Message is one rendered message to one recipient on one channel.
 type Message struct {
+	// Channel is email (the zero value means email too), sms or slack.
+	Channel string
+	// To is an email address, an E.164 phone number or a Slack user id.
 	To      string
 	Subject string
 	Text    string
 	HTML    string
+	// Slack is the approval a Slack message shows.
+	Slack *slack.Approval
+}
+
+func (m Message) channel() string {
+	if m.Channel == "" {
+		return ChannelEmail
+	}
+	return m.Channel
 }
 
 // Handler runs the workflow's notify tasks: AwaitApproval (ask a level),
-// LevelTimedOut (decide what a timeout leads to) and AnnounceBreakGlass.
+// LevelTimedOut (decide what a timeout leads to), AnnounceBreakGlass, and
+// Outcome (tell the requester what became of their request).
 type Handler struct {
-	Store  Store
-	Email  Sender
-	Logger *slog.Logger
-	Now    func() time.Time
-	Random io.Reader
+	Store Store
+	// Email is required; SMS and Slack are optional: without a sender, a
+	// resource's sms or slack channel is not used.
+	Email, SMS, Slack Sender
+	Logger            *slog.Logger
+	Now               func() time.Time
+	Random            io.Reader
+	// AuditEverySend records a notification_sent event for every message
+	// sent; otherwise only messages that could not be sent are recorded
+	// (and every send is logged).
+	AuditEverySend bool
+
+	policies policyCache
 }
+
+// EventNotificationSent records one message sent (or not) on one channel.
+// Its detail names the channel, the recipient and the outcome, never the
+// link.
+const EventNotificationSent = "notification_sent"
+
+// Send outcomes in notification_sent events.
+const (
+	SendOK     = "sent"
+	SendFailed = "failed"
+)
 
 // ErrNobodyToAsk is returned when a level has no approver other than the
 // requester, so no decision could ever arrive.
@@ -72,6 +111,12 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, err
 			return nil, fmt.Errorf("notify: payload: %w", err)
 		}
 		return h.LevelTimedOut(ctx, task)
+	case ActionOutcome:
+		var task OutcomeTask
+		if err := json.Unmarshal(payload, &task); err != nil {
+			return nil, fmt.Errorf("notify: payload: %w", err)
+		}
+		return nil, h.Outcome(ctx, task)
 	case workflow.ActionBreakGlass:
 		var task workflow.ApprovalTask
 		if err := json.Unmarshal(payload, &task); err != nil {
@@ -106,26 +151,42 @@ func (h *Handler) RequestApproval(ctx context.Context, task workflow.ApprovalTas
 	if len(r.Chain) == 0 {
 		approvers = r.Approvers
 	}
+	contacts := h.directory(ctx, r)
+	base := strings.TrimRight(task.LinkBaseURL, "/")
 	var links []store.Link
 	var msgs []Message
+	var recipients []string
 	for _, approver := range approvers {
 		if access.SamePerson(approver, r.Requester) {
 			continue
 		}
-		tok, err := link.New(h.Random)
-		if err != nil {
-			return err
+		c := contacts.lookup(approver)
+		// One link per channel: each message carries its own token, and
+		// the decision records the channel it came through.
+		for _, ch := range c.channels() {
+			tok, err := link.New(h.Random)
+			if err != nil {
+				return err
+			}
+			links = append(links, store.Link{
+				Hash: tok.Hash(), RequestID: r.ID, Level: level, Approver: approver,
+				Channel: ch, CreatedAt: now, ExpiresAt: expires,
+			})
+			url := base + "/d/" + tok.Reveal()
+			var msg Message
+			switch ch {
+			case ChannelSMS:
+				msg = Message{Channel: ChannelSMS, To: c.Phone, Text: SMSText(r, url)}
+			case ChannelSlack:
+				msg = SlackApproval(r, c.Slack, url, tok, expires, level, task.Await.Escalated)
+			default:
+				if msg, err = ApprovalEmail(r, approver, url, expires, level, task.Await.Escalated); err != nil {
+					return err
+				}
+			}
+			msgs = append(msgs, msg)
+			recipients = append(recipients, approver)
 		}
-		links = append(links, store.Link{
-			Hash: tok.Hash(), RequestID: r.ID, Level: level, Approver: approver,
-			Channel: "email", CreatedAt: now, ExpiresAt: expires,
-		})
-		url := strings.TrimRight(task.LinkBaseURL, "/") + "/d/" + tok.Reveal()
-		msg, err := ApprovalEmail(r, approver, url, expires, level, task.Await.Escalated)
-		if err != nil {
-			return err
-		}
-		msgs = append(msgs, msg)
 	}
 	if len(links) == 0 {
 		return fmt.Errorf("request %s level %d: %w", r.ID, level, ErrNobodyToAsk)
@@ -133,7 +194,7 @@ func (h *Handler) RequestApproval(ctx context.Context, task workflow.ApprovalTas
 	if err := h.Store.RequestApproval(ctx, r.ID, level, string(task.TaskToken), links, now); err != nil {
 		return fmt.Errorf("notify %s: %w", r.ID, err)
 	}
-	sent := h.sendAll(ctx, r.ID, msgs)
+	sent := h.sendAll(ctx, r.ID, msgs, recipients, map[string]string{"level": fmt.Sprint(level)})
 	if sent == 0 {
 		return fmt.Errorf("notify %s: no approval message could be sent", r.ID)
 	}
@@ -141,18 +202,69 @@ func (h *Handler) RequestApproval(ctx context.Context, task workflow.ApprovalTas
 	return nil
 }
 
-// sendAll sends every message; one failing recipient must not stop the
-// others. It returns how many were sent.
-func (h *Handler) sendAll(ctx context.Context, id string, msgs []Message) int {
+// sendAll sends every message; one failing recipient or channel must not
+// stop the others. approvers[i], when given, is the person msgs[i] is
+// for. Each send is logged and audited (see AuditEverySend). It returns
+// how many were sent.
+func (h *Handler) sendAll(ctx context.Context, id string, msgs []Message, approvers []string, detail map[string]string) int {
 	sent := 0
-	for _, m := range msgs {
-		if err := h.Email.Send(ctx, m); err != nil {
-			h.Logger.ErrorContext(ctx, "send email", "request", id, "to", m.To, "error", err.Error())
+	var last time.Time
+	for i, m := range msgs {
+		ch := m.channel()
+		outcome := SendOK
+		err := h.sender(ch).Send(ctx, m)
+		if err != nil {
+			outcome = SendFailed
+			h.Logger.ErrorContext(ctx, "send "+ch, "request", id, "channel", ch, "to", m.To, "error", err.Error())
+		} else {
+			sent++
+			h.Logger.InfoContext(ctx, "sent "+ch, "request", id, "channel", ch, "to", m.To)
+		}
+		if outcome == SendOK && !h.AuditEverySend {
 			continue
 		}
-		sent++
+		// Events are keyed by time and type: keep them apart.
+		at := h.Now().UTC()
+		if !at.After(last) {
+			at = last.Add(time.Microsecond)
+		}
+		last = at
+		d := map[string]string{"channel": ch, "to": m.To, "outcome": outcome}
+		for k, v := range detail {
+			d[k] = v
+		}
+		if i < len(approvers) && approvers[i] != m.To {
+			d["approver"] = approvers[i]
+		}
+		if rerr := h.Store.Record(ctx, access.Event{RequestID: id, Type: EventNotificationSent, Actor: access.System, At: at, Detail: d}); rerr != nil {
+			h.Logger.ErrorContext(ctx, "record notification", "request", id, "channel", ch, "error", rerr.Error())
+		}
 	}
 	return sent
+}
+
+// sender returns the sender for a channel; a channel without one fails
+// its sends (RequestApproval never renders for it).
+func (h *Handler) sender(ch string) Sender {
+	var s Sender
+	switch ch {
+	case ChannelSMS:
+		s = h.SMS
+	case ChannelSlack:
+		s = h.Slack
+	default:
+		s = h.Email
+	}
+	if s == nil {
+		return noSender(ch)
+	}
+	return s
+}
+
+type noSender string
+
+func (n noSender) Send(context.Context, Message) error {
+	return fmt.Errorf("no %s sender configured", string(n))
 }
 
 // LevelTimedOut decides what a level's timeout leads to, records it, and
@@ -231,7 +343,7 @@ func (h *Handler) AnnounceBreakGlass(ctx context.Context, task workflow.Approval
 			msgs = append(msgs, m)
 		}
 	}
-	sent := h.sendAll(ctx, r.ID, msgs)
+	sent := h.sendAll(ctx, r.ID, msgs, nil, map[string]string{"notice": "break_glass"})
 	var to []string
 	for _, m := range msgs {
 		to = append(to, m.To)

@@ -1,6 +1,7 @@
 // Package inbox is the local cloud's view of what the system sent: it reads
-// the emails recorded by the AWS emulator (SES v1 and v2) and serves
-// them at /_local/inbox (a page to click through) and /_local/inbox.json.
+// the emails (SES v1 and v2) and text messages (SNS Publish to a phone
+// number) recorded by the AWS emulator and serves them at /_local/inbox (a
+// page to click through) and /_local/inbox.json.
 //
 // It only reads the emulator's record of real SES/SNS API calls; it must
 // never be a way for the functions to send messages.
@@ -65,6 +66,13 @@ type motoData struct {
 		Body         string              `json:"body"`
 		Destinations map[string][]string `json:"destinations"`
 	} `json:"ses"`
+	// SNS["SMS"] holds moto's sns.models.SMS objects: one per Publish
+	// with a PhoneNumber, in the order they were sent.
+	SNS map[string][]struct {
+		MessageID   string `json:"message_id"`
+		PhoneNumber string `json:"phone_number"`
+		Message     string `json:"message"`
+	} `json:"sns"`
 }
 
 // Poll reads the emulator once and records new messages.
@@ -101,6 +109,16 @@ func (in *Inbox) Poll(ctx context.Context) error {
 			})
 		}
 	}
+	for _, m := range data.SNS["SMS"] {
+		key := "sms:" + m.MessageID
+		if in.seen[key] {
+			continue
+		}
+		in.seen[key] = true
+		in.msgs = append(in.msgs, Message{
+			Channel: "sms", To: m.PhoneNumber, Body: m.Message, Links: textLinks(m.Message), SentAt: now,
+		})
+	}
 	return nil
 }
 
@@ -130,6 +148,7 @@ func (in *Inbox) Messages() []Message {
 
 var (
 	hrefPattern = regexp.MustCompile(`href="([^"]+)"`)
+	urlPattern  = regexp.MustCompile(`https?://[^\s"'<>]+`)
 	tagPattern  = regexp.MustCompile(`(?s)<style.*?</style>|<[^>]+>`)
 	blankLines  = regexp.MustCompile(`\n\s*\n+`)
 )
@@ -141,6 +160,21 @@ func links(body string) []string {
 	for _, m := range hrefPattern.FindAllStringSubmatch(body, -1) {
 		u := html.UnescapeString(m[1])
 		if (strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://")) && !seen[u] {
+			seen[u] = true
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// textLinks returns the distinct http(s) links of a plain-text body, in
+// order, without trailing punctuation.
+func textLinks(body string) []string {
+	out := []string{}
+	seen := map[string]bool{}
+	for _, u := range urlPattern.FindAllString(body, -1) {
+		u = strings.TrimRight(u, ".,;:!?)")
+		if !seen[u] {
 			seen[u] = true
 			out = append(out, u)
 		}
@@ -205,7 +239,7 @@ a{display:inline-block;margin:.25rem .5rem .25rem 0;overflow-wrap:anywhere}
 {{range .}}
 <article>
 <small>{{.Channel}} to <strong>{{.To}}</strong> at {{.SentAt.Format "15:04:05"}}</small>
-<h2>{{.Subject}}</h2>
+{{with .Subject}}<h2>{{.}}</h2>{{end}}
 <pre>{{.Body}}</pre>
 {{range .Links}}<a href="{{.}}">{{.}}</a>{{end}}
 </article>

@@ -1,0 +1,522 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/jitaccess/jit/shared/access"
+	"github.com/jitaccess/jit/shared/link"
+	"github.com/jitaccess/jit/shared/slack"
+	"github.com/jitaccess/jit/shared/store"
+	"github.com/jitaccess/jit/shared/workflow"
+)
+
+// fakeStore keeps what the handler writes.
+type fakeStore struct {
+	mu       sync.Mutex
+	req      *access.Request
+	history  []access.Event
+	policies map[int]string
+	current  int
+	links    []store.Link
+	events   []access.Event
+	reads    int
+}
+
+func (f *fakeStore) GetRequest(_ context.Context, id string) (*access.Request, error) {
+	if f.req == nil || f.req.ID != id {
+		return nil, access.ErrNotFound
+	}
+	r := *f.req
+	return &r, nil
+}
+
+func (f *fakeStore) RequestApproval(_ context.Context, id string, level int, token string, links []store.Link, at time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.links = append(f.links, links...)
+	return nil
+}
+
+func (f *fakeStore) MoveOn(context.Context, string, int, access.TimeoutStep, time.Time) error {
+	return nil
+}
+
+func (f *fakeStore) Record(_ context.Context, ev access.Event) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, e := range f.events {
+		if e.At.Equal(ev.At) && e.Type == ev.Type {
+			return errors.New("event already there (same time and type)")
+		}
+	}
+	f.events = append(f.events, ev)
+	return nil
+}
+
+func (f *fakeStore) History(context.Context, string) ([]access.Event, error) { return f.history, nil }
+
+func (f *fakeStore) PolicyVersion(_ context.Context, v int) (*store.PolicyVersion, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reads++
+	doc, ok := f.policies[v]
+	if !ok {
+		return nil, fmt.Errorf("policy: %w", access.ErrNotFound)
+	}
+	return &store.PolicyVersion{Version: v, Document: []byte(doc)}, nil
+}
+
+func (f *fakeStore) CurrentPolicy(ctx context.Context) (*store.PolicyVersion, error) {
+	return f.PolicyVersion(ctx, f.current)
+}
+
+// fakeSender records messages and fails for recipients in fail.
+type fakeSender struct {
+	mu   sync.Mutex
+	sent []Message
+	fail map[string]bool
+}
+
+func (s *fakeSender) Send(_ context.Context, m Message) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fail[m.To] {
+		return errors.New("provider said no")
+	}
+	s.sent = append(s.sent, m)
+	return nil
+}
+
+const channelsPolicy = `
+resources:
+  - name: prod-readonly
+    target: {role_arn: "arn:aws:iam::123456789012:role/jit-prod-readonly"}
+    requesters: ["arn:aws:sts::123456789012:assumed-role/Engineer/*"]
+    max_duration: 4h
+    channels: [email, sms, slack]
+    ticket: {required: true, url: "https://tracker.example.com/browse/{ticket}"}
+    approval:
+      levels:
+        - name: team lead
+          approvers:
+            - {email: Carol@example.com, phone: "+15555550102", slack: U0CAROL01}
+          escalate_to:
+            - {email: erin@example.com, phone: "+15555550106"}
+          timeout: 30m
+        - name: security
+          min_approvals: 2
+          approvers:
+            - {email: dave@example.com, slack: U0DAVE002}
+            - {email: frank@example.com}
+          timeout: 1h
+  - name: email-only
+    target: {role_arn: "arn:aws:iam::123456789012:role/jit-prod-readonly"}
+    requesters: ["*"]
+    max_duration: 1h
+    approval:
+      levels:
+        - approvers:
+            - {email: carol@example.com, phone: "+15555550102", slack: U0CAROL01}
+`
+
+func newHandler(fs *fakeStore) (*Handler, *fakeSender, *fakeSender, *fakeSender, *bytes.Buffer) {
+	var logs bytes.Buffer
+	email, sms, slk := &fakeSender{}, &fakeSender{}, &fakeSender{}
+	h := &Handler{
+		Store: fs, Email: email, SMS: sms, Slack: slk,
+		Logger: slog.New(slog.NewJSONHandler(&logs, nil)),
+		Now:    func() time.Time { return t0 },
+	}
+	return h, email, sms, slk, &logs
+}
+
+func approvalTask(id string, level int, escalated bool) workflow.ApprovalTask {
+	return workflow.ApprovalTask{
+		Action: workflow.ActionRequestApproval, RequestID: id, LinkBaseURL: linkBase + "/",
+		Await: workflow.Await{Level: level, TimeoutSeconds: 1800, Escalated: escalated}, TaskToken: "task-token",
+	}
+}
+
+// linkIn returns the token of the decision link in s.
+func linkIn(t *testing.T, s string) link.Token {
+	t.Helper()
+	i := strings.Index(s, linkBase+"/d/")
+	if i < 0 {
+		t.Fatalf("no decision link in %q", s)
+	}
+	tok, err := link.Parse(s[i+len(linkBase)+3 : i+len(linkBase)+3+43])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func TestRequestApprovalEveryChannelOwnLink(t *testing.T) {
+	fs := &fakeStore{req: chainRequest(), policies: map[int]string{3: channelsPolicy}, current: 3}
+	h, email, sms, slk, _ := newHandler(fs)
+	if err := h.RequestApproval(context.Background(), approvalTask(fs.req.ID, 0, false)); err != nil {
+		t.Fatal(err)
+	}
+	// Carol (email + phone + slack) is asked on all three channels.
+	if len(email.sent) != 1 || len(sms.sent) != 1 || len(slk.sent) != 1 {
+		t.Fatalf("sent email %d, sms %d, slack %d; want 1 each", len(email.sent), len(sms.sent), len(slk.sent))
+	}
+	if sms.sent[0].To != "+15555550102" || slk.sent[0].To != "U0CAROL01" || email.sent[0].To != "carol@example.com" {
+		t.Errorf("recipients: %q %q %q", email.sent[0].To, sms.sent[0].To, slk.sent[0].To)
+	}
+	if len(fs.links) != 3 {
+		t.Fatalf("links = %+v", fs.links)
+	}
+	byHash := map[string]store.Link{}
+	for _, l := range fs.links {
+		byHash[l.Hash] = l
+		if l.Approver != "carol@example.com" || l.Level != 0 || !l.ExpiresAt.Equal(t0.Add(time.Hour)) {
+			t.Errorf("link = %+v", l)
+		}
+	}
+	if len(byHash) != 3 {
+		t.Fatal("channels share a token")
+	}
+	for ch, tok := range map[string]link.Token{
+		ChannelEmail: linkIn(t, email.sent[0].Text),
+		ChannelSMS:   linkIn(t, sms.sent[0].Text),
+		ChannelSlack: linkIn(t, slk.sent[0].Slack.DecisionURL),
+	} {
+		if l, ok := byHash[tok.Hash()]; !ok || l.Channel != ch {
+			t.Errorf("%s message carries a link recorded as %+v", ch, l)
+		}
+	}
+	if slk.sent[0].Slack.Token.Hash() != linkIn(t, slk.sent[0].Slack.DecisionURL).Hash() {
+		t.Error("Slack token and URL differ")
+	}
+	if gsm7Len(sms.sent[0].Text) > SMSLimit {
+		t.Errorf("SMS too long: %q", sms.sent[0].Text)
+	}
+	// All sent: nothing audited unless every send is.
+	if len(fs.events) != 0 {
+		t.Errorf("events = %+v", fs.events)
+	}
+}
+
+func TestRequestApprovalFailingChannelDoesNotBlockOthers(t *testing.T) {
+	fs := &fakeStore{req: chainRequest(), policies: map[int]string{3: channelsPolicy}, current: 3}
+	fs.req.Level = 1
+	h, email, sms, slk, logs := newHandler(fs)
+	slk.fail = map[string]bool{"U0DAVE002": true}
+	email.fail = map[string]bool{"frank@example.com": true}
+	h.AuditEverySend = true
+	if err := h.RequestApproval(context.Background(), approvalTask(fs.req.ID, 1, false)); err != nil {
+		t.Fatal(err)
+	}
+	// Level 2: dave (email + slack), frank (email). Nobody has a phone.
+	if len(sms.sent) != 0 || len(email.sent) != 1 || email.sent[0].To != "dave@example.com" || len(slk.sent) != 0 {
+		t.Fatalf("sent email %+v sms %+v slack %+v", email.sent, sms.sent, slk.sent)
+	}
+	if len(fs.links) != 3 {
+		t.Errorf("links = %d, want 3 (dave email+slack, frank email)", len(fs.links))
+	}
+	got := map[string]string{}
+	for _, ev := range fs.events {
+		if ev.Type != EventNotificationSent || ev.Actor != access.System || ev.Detail["level"] != "1" {
+			t.Errorf("event = %+v", ev)
+		}
+		got[ev.Detail["channel"]+" "+ev.Detail["to"]] = ev.Detail["outcome"]
+		for _, v := range ev.Detail {
+			if strings.Contains(v, "/d/") || len(v) == 43 {
+				t.Errorf("event detail carries a link: %+v", ev.Detail)
+			}
+		}
+	}
+	want := map[string]string{
+		"email dave@example.com":  SendOK,
+		"slack U0DAVE002":         SendFailed,
+		"email frank@example.com": SendFailed,
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("audited sends = %v, want %v", got, want)
+	}
+	for _, ev := range fs.events {
+		if ev.Detail["channel"] == ChannelSlack && ev.Detail["approver"] != "dave@example.com" {
+			t.Errorf("slack event does not name the approver: %+v", ev.Detail)
+		}
+	}
+	if strings.Contains(logs.String(), testToken) || strings.Contains(logs.String(), "/d/") {
+		t.Error("a link reached the logs")
+	}
+}
+
+func TestRequestApprovalRecordsOnlyFailuresByDefault(t *testing.T) {
+	fs := &fakeStore{req: chainRequest(), policies: map[int]string{3: channelsPolicy}, current: 3}
+	h, _, sms, _, _ := newHandler(fs)
+	sms.fail = map[string]bool{"+15555550102": true}
+	if err := h.RequestApproval(context.Background(), approvalTask(fs.req.ID, 0, false)); err != nil {
+		t.Fatal(err)
+	}
+	if len(fs.events) != 1 || fs.events[0].Detail["channel"] != ChannelSMS || fs.events[0].Detail["outcome"] != SendFailed || fs.events[0].Detail["to"] != "+15555550102" {
+		t.Errorf("events = %+v", fs.events)
+	}
+}
+
+func TestRequestApprovalAllFailed(t *testing.T) {
+	fs := &fakeStore{req: chainRequest(), policies: map[int]string{3: channelsPolicy}, current: 3}
+	h, email, sms, slk, _ := newHandler(fs)
+	email.fail = map[string]bool{"carol@example.com": true}
+	sms.fail = map[string]bool{"+15555550102": true}
+	slk.fail = map[string]bool{"U0CAROL01": true}
+	err := h.RequestApproval(context.Background(), approvalTask(fs.req.ID, 0, false))
+	if err == nil || !strings.Contains(err.Error(), "no approval message could be sent") {
+		t.Fatalf("err = %v", err)
+	}
+	if len(fs.events) != 3 {
+		t.Errorf("events = %+v, want one failure per channel", fs.events)
+	}
+	seen := map[time.Time]bool{}
+	for _, ev := range fs.events {
+		if seen[ev.At] {
+			t.Error("two events at the same instant would collide in the table")
+		}
+		seen[ev.At] = true
+	}
+}
+
+func TestRequestApprovalEscalatedAndChannelsOfResource(t *testing.T) {
+	fs := &fakeStore{req: chainRequest(), policies: map[int]string{3: channelsPolicy}, current: 3}
+	h, email, sms, slk, _ := newHandler(fs)
+	if err := h.RequestApproval(context.Background(), approvalTask(fs.req.ID, 0, true)); err != nil {
+		t.Fatal(err)
+	}
+	// Escalated: only erin (email + phone, no slack id).
+	if len(email.sent) != 1 || email.sent[0].To != "erin@example.com" || len(sms.sent) != 1 || sms.sent[0].To != "+15555550106" || len(slk.sent) != 0 {
+		t.Fatalf("email %+v sms %+v slack %+v", email.sent, sms.sent, slk.sent)
+	}
+
+	// A resource without sms/slack channels: email only, whatever the
+	// approver's details.
+	fs2 := &fakeStore{req: chainRequest(), policies: map[int]string{3: channelsPolicy}, current: 3}
+	fs2.req.Resource = "email-only"
+	h2, email2, sms2, slk2, _ := newHandler(fs2)
+	if err := h2.RequestApproval(context.Background(), approvalTask(fs2.req.ID, 0, false)); err != nil {
+		t.Fatal(err)
+	}
+	if len(email2.sent) != 1 || len(sms2.sent) != 0 || len(slk2.sent) != 0 || len(fs2.links) != 1 || fs2.links[0].Channel != ChannelEmail {
+		t.Errorf("email-only resource: email %d sms %d slack %d links %+v", len(email2.sent), len(sms2.sent), len(slk2.sent), fs2.links)
+	}
+}
+
+func TestRequestApprovalPolicyFallbacks(t *testing.T) {
+	// The request's version is gone: the current policy is used.
+	fs := &fakeStore{req: chainRequest(), policies: map[int]string{7: channelsPolicy}, current: 7}
+	h, email, sms, _, _ := newHandler(fs)
+	if err := h.RequestApproval(context.Background(), approvalTask(fs.req.ID, 0, false)); err != nil {
+		t.Fatal(err)
+	}
+	if len(email.sent) != 1 || len(sms.sent) != 1 {
+		t.Errorf("with the current policy: email %d sms %d", len(email.sent), len(sms.sent))
+	}
+	// A version that exists is read once, then kept.
+	fsv := &fakeStore{req: chainRequest(), policies: map[int]string{3: channelsPolicy}, current: 3}
+	hv, _, _, _, _ := newHandler(fsv)
+	for i := 0; i < 3; i++ {
+		if err := hv.RequestApproval(context.Background(), approvalTask(fsv.req.ID, 0, false)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if fsv.reads != 1 {
+		t.Errorf("policy read %d times for three requests of one version", fsv.reads)
+	}
+
+	// No policy at all: email still goes out.
+	fs2 := &fakeStore{req: chainRequest(), policies: map[int]string{}}
+	h2, email2, sms2, _, logs := newHandler(fs2)
+	if err := h2.RequestApproval(context.Background(), approvalTask(fs2.req.ID, 0, false)); err != nil {
+		t.Fatal(err)
+	}
+	if len(email2.sent) != 1 || len(sms2.sent) != 0 || !strings.Contains(logs.String(), "email only") {
+		t.Errorf("without a policy: email %d sms %d logs %s", len(email2.sent), len(sms2.sent), logs)
+	}
+
+	// No SMS or Slack sender: the policy is not even read.
+	fs3 := &fakeStore{req: chainRequest(), policies: map[int]string{3: channelsPolicy}, current: 3}
+	h3, email3, _, _, _ := newHandler(fs3)
+	h3.SMS, h3.Slack = nil, nil
+	if err := h3.RequestApproval(context.Background(), approvalTask(fs3.req.ID, 0, false)); err != nil {
+		t.Fatal(err)
+	}
+	if len(email3.sent) != 1 || fs3.reads != 0 || len(fs3.links) != 1 {
+		t.Errorf("email only: sent %d, policy reads %d, links %d", len(email3.sent), fs3.reads, len(fs3.links))
+	}
+}
+
+func TestRequestApprovalSkipsRequester(t *testing.T) {
+	fs := &fakeStore{req: chainRequest(), policies: map[int]string{3: channelsPolicy}, current: 3}
+	fs.req.Requester = "arn:aws:sts::123456789012:assumed-role/Engineer/carol@example.com"
+	h, _, _, _, _ := newHandler(fs)
+	err := h.RequestApproval(context.Background(), approvalTask(fs.req.ID, 0, false))
+	if !errors.Is(err, ErrNobodyToAsk) {
+		t.Errorf("err = %v, want ErrNobodyToAsk", err)
+	}
+}
+
+func TestHandleOutcome(t *testing.T) {
+	fs := &fakeStore{req: chainRequest()}
+	fs.req.Status, fs.req.DecidedBy = access.Denied, "carol@example.com"
+	fs.history = []access.Event{
+		{Type: "created", Actor: fs.req.Requester},
+		{Type: "denied", Actor: "carol@example.com", Detail: map[string]string{"comment": "not during the freeze"}},
+	}
+	h, email, _, _, _ := newHandler(fs)
+	out, err := h.Handle(context.Background(), json.RawMessage(`{"action":"outcome","request_id":"`+fs.req.ID+`","outcome":"denied"}`))
+	if err != nil || out != nil {
+		t.Fatalf("Handle = %v, %v", out, err)
+	}
+	if len(email.sent) != 1 || email.sent[0].To != "alice@example.com" || !strings.Contains(email.sent[0].Text, "not during the freeze") {
+		t.Fatalf("sent = %+v", email.sent)
+	}
+	if _, err := h.Handle(context.Background(), json.RawMessage(`{"action":"outcome","request_id":"`+fs.req.ID+`","outcome":"exploded"}`)); err == nil {
+		t.Error("unknown outcome accepted")
+	}
+	// A CI role has no email: skipped, not failed.
+	fs.req.Requester = "arn:aws:sts::123456789012:assumed-role/GitHubActions/ci-deploy"
+	email.sent = nil
+	if _, err := h.Handle(context.Background(), json.RawMessage(`{"action":"outcome","request_id":"`+fs.req.ID+`","outcome":"denied"}`)); err != nil || len(email.sent) != 0 {
+		t.Errorf("CI requester: err %v, sent %d", err, len(email.sent))
+	}
+	// A send that fails is an error (the workflow may retry) and audited.
+	fs.req.Requester = "arn:aws:sts::123456789012:assumed-role/Engineer/alice@example.com"
+	email.fail = map[string]bool{"alice@example.com": true}
+	if _, err := h.Handle(context.Background(), json.RawMessage(`{"action":"outcome","request_id":"`+fs.req.ID+`","outcome":"denied"}`)); err == nil {
+		t.Error("failed outcome send reported success")
+	}
+	if n := len(fs.events); n != 1 || fs.events[0].Detail["notice"] != "denied" || fs.events[0].Detail["outcome"] != SendFailed {
+		t.Errorf("events = %+v", fs.events)
+	}
+}
+
+func TestRequesterEmail(t *testing.T) {
+	for principal, want := range map[string]string{
+		"arn:aws:sts::1:assumed-role/Engineer/alice@example.com":           "alice@example.com",
+		"arn:aws:sts::1:assumed-role/AWSReservedSSO_Admin_1/bob@corp.test": "bob@corp.test",
+		"arn:aws:sts::1:assumed-role/GitHubActions/ci-deploy":              "",
+		"arn:aws:iam::1:user/carol":                                        "",
+		"arn:aws:sts::1:assumed-role/E/Eve <eve@example.com>":              "",
+		"arn:aws:sts::1:assumed-role/E/a@b@c":                              "",
+	} {
+		got, ok := RequesterEmail(principal)
+		if got != want || ok != (want != "") {
+			t.Errorf("RequesterEmail(%q) = %q, %v; want %q", principal, got, ok, want)
+		}
+	}
+}
+
+type fakeSSM struct {
+	value string
+	calls int
+}
+
+func (f *fakeSSM) GetParameter(_ context.Context, in *ssm.GetParameterInput, _ ...func(*ssm.Options)) (*ssm.GetParameterOutput, error) {
+	f.calls++
+	if !aws.ToBool(in.WithDecryption) {
+		return nil, errors.New("not decrypted")
+	}
+	if f.value == "" {
+		return nil, &ssmtypes.ParameterNotFound{}
+	}
+	return &ssm.GetParameterOutput{Parameter: &ssmtypes.Parameter{Value: aws.String(f.value)}}, nil
+}
+
+func TestSlackSender(t *testing.T) {
+	var posted []map[string]any
+	var paths []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&m)
+		posted = append(posted, m)
+		paths = append(paths, r.URL.Path+" "+r.Header.Get("Authorization"))
+		if r.URL.Path == "/api/chat.postMessage" {
+			fmt.Fprint(w, `{"ok":true}`)
+			return
+		}
+		fmt.Fprint(w, "ok")
+	}))
+	defer srv.Close()
+	r := chainRequest()
+	tok, _ := link.Parse(testToken)
+	m := SlackApproval(r, "U0CAROL01", linkBase+"/d/"+testToken, tok, t0.Add(time.Hour), 0, false)
+	now := t0
+	param := &fakeSSM{value: "xoxb-1-2-3"}
+	secret := &SSMSecret{API: param, Name: "/jit/slack", TTL: 5 * time.Minute, Now: func() time.Time { return now }}
+	s := &Slack{Client: &slack.Client{HTTP: srv.Client(), APIBase: srv.URL + "/api"}, Secret: secret.Get}
+
+	// Bot token: a direct message to the approver, no mention needed.
+	if err := s.Send(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	if paths[0] != "/api/chat.postMessage Bearer xoxb-1-2-3" || posted[0]["channel"] != "U0CAROL01" {
+		t.Errorf("bot post: %s %v", paths[0], posted[0]["channel"])
+	}
+	if b, _ := json.Marshal(posted[0]); strings.Contains(string(b), "<@U0CAROL01>") {
+		t.Error("direct message mentions its recipient")
+	}
+
+	// Still cached a minute later; re-read after the TTL.
+	now = now.Add(time.Minute)
+	_ = s.Send(context.Background(), m)
+	if param.calls != 1 {
+		t.Errorf("SSM read %d times within the TTL", param.calls)
+	}
+
+	// Webhook: posted to its channel, mentioning the approver. The
+	// client only accepts hooks.slack.com, so route that host to srv.
+	param.value = "https://hooks.slack.com/services/T0/B0/secret"
+	now = now.Add(10 * time.Minute)
+	s.Client.HTTP = &http.Client{Transport: rewriteTo(srv.URL)}
+	if err := s.Send(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	last := posted[len(posted)-1]
+	if paths[len(paths)-1] != "/services/T0/B0/secret " {
+		t.Errorf("webhook path = %q", paths[len(paths)-1])
+	}
+	if b, _ := json.Marshal(last); !strings.Contains(string(b), "\\u003c@U0CAROL01\\u003e") && !strings.Contains(string(b), "<@U0CAROL01>") {
+		t.Errorf("webhook message does not mention the approver: %s", b)
+	}
+
+	// Missing parameter, or a secret of neither kind: errors.
+	param.value = ""
+	now = now.Add(10 * time.Minute)
+	if err := s.Send(context.Background(), m); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("missing parameter: %v", err)
+	}
+	param.value = "hunter2"
+	now = now.Add(10 * time.Minute)
+	if err := s.Send(context.Background(), m); err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("unknown secret kind: %v", err)
+	}
+}
+
+// rewriteTo sends every request to base, keeping the path.
+type rewriteTo string
+
+func (r rewriteTo) RoundTrip(req *http.Request) (*http.Response, error) {
+	u := *req.URL
+	base, _ := http.NewRequest("GET", string(r), nil)
+	u.Scheme, u.Host = base.URL.Scheme, base.URL.Host
+	req2 := req.Clone(req.Context())
+	req2.URL = &u
+	return http.DefaultTransport.RoundTrip(req2)
+}

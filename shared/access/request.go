@@ -46,6 +46,8 @@ type Request struct {
 	// TaskToken is the workflow task waiting on the current level, if
 	// any. It completes a workflow step, so it never leaves the service.
 	TaskToken string `json:"-"`
+	// RevokeRequestedBy is who asked to end active access early.
+	RevokeRequestedBy string `json:"revoke_requested_by,omitempty"`
 }
 
 // Level is one step of a request's approval chain.

@@ -35,6 +35,7 @@ type Store interface {
 	PolicyVersion(context.Context, int) (*store.PolicyVersion, error)
 	ApplyPolicy(ctx context.Context, previous int, document []byte, by string, at time.Time, detail map[string]string) (int, error)
 	HoldToken(ctx context.Context, id string) (string, error)
+	RequestRevoke(ctx context.Context, id, by string) error
 	Extend(ctx context.Context, id string, was, until time.Time, total time.Duration, by string, at time.Time) error
 	End(ctx context.Context, id string, to access.Status, at time.Time, actor string, detail map[string]string) error
 }

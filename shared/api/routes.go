@@ -309,8 +309,17 @@ func (h *Handler) revoke(ctx context.Context, caller, id string) (events.APIGate
 		}
 		return events.APIGatewayV2HTTPResponse{}, &apiError{Status: http.StatusConflict, Code: "conflict", Message: msg}
 	}
-	if err := h.signalHold(ctx, r, workflow.Signal{Action: workflow.SignalRevoke, By: caller}); err != nil {
+	// Record the intent first: if the workflow is between granting and
+	// holding, the hold acts on it as it starts.
+	if err := h.Store.RequestRevoke(ctx, id, caller); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	if token, err := h.Store.HoldToken(ctx, id); err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	} else if token != "" {
+		if err := h.Workflow.Signal(ctx, token, workflow.Signal{Action: workflow.SignalRevoke, By: caller}); err != nil && !errors.Is(err, workflow.ErrTaskGone) {
+			return events.APIGatewayV2HTTPResponse{}, err
+		}
 	}
 	h.Logger.InfoContext(ctx, "revoke requested", "request", id, "by", caller)
 	return jsonResponse(http.StatusAccepted, map[string]string{"id": id, "status": string(r.Status), "message": "revoking: access is removed within seconds; GET the request to see it revoked"}), nil

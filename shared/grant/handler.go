@@ -46,7 +46,24 @@ func (h *Handler) Hold(ctx context.Context, task workflow.GrantTask) error {
 	if err := h.Store.SetHoldToken(ctx, task.RequestID, string(task.TaskToken)); err != nil {
 		return fmt.Errorf("hold %s: %w", task.RequestID, err)
 	}
+	// A revoke asked for before the hold began could not be signalled:
+	// act on it now.
+	r, err := h.Store.GetRequest(ctx, task.RequestID)
+	if err != nil {
+		return fmt.Errorf("hold %s: %w", task.RequestID, err)
+	}
+	if r.RevokeRequestedBy != "" {
+		return &RevokeRequested{ID: r.ID, By: r.RevokeRequestedBy}
+	}
 	return nil
+}
+
+// RevokeRequested ends a Hold at once: its type name is what the state
+// machine's Catch matches.
+type RevokeRequested struct{ ID, By string }
+
+func (e *RevokeRequested) Error() string {
+	return fmt.Sprintf("request %s: revoke requested by %s", e.ID, e.By)
 }
 
 // Refresh re-applies an active request's grant with its current window
@@ -196,8 +213,11 @@ func (h *Handler) End(ctx context.Context, task workflow.EndTask) error {
 		detail["error"] = "approved, but the approval reached the workflow after its timeout; request again"
 	}
 	actor := access.System
-	if task.By != "" {
+	switch {
+	case task.By != "":
 		actor = task.By
+	case to == access.Revoked && r.RevokeRequestedBy != "":
+		actor = r.RevokeRequestedBy
 	}
 	err = h.Store.End(ctx, r.ID, to, h.Now().UTC(), actor, detail)
 	var te *access.ErrTransition

@@ -13,6 +13,34 @@ import (
 	"github.com/jitaccess/jit/shared/access"
 )
 
+// RequestRevoke records that by asked to end the active grant now. The
+// Hold task acts on it when it starts (if the API could not signal it
+// because it had not started yet), and the revoke records by as the actor.
+func (s *Store) RequestRevoke(ctx context.Context, id, by string) error {
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Update: &types.Update{
+		TableName:                &s.table,
+		Key:                      key(requestPK(id), skRequest),
+		UpdateExpression:         aws.String("SET #by = :by"),
+		ConditionExpression:      aws.String("#status = :active"),
+		ExpressionAttributeNames: map[string]string{"#by": attrRevokeBy, "#status": attrStatus},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":by":     &types.AttributeValueMemberS{Value: by},
+			":active": &types.AttributeValueMemberS{Value: string(access.Active)},
+		},
+	}}}})
+	if conditionFailed(err, 0) {
+		cur, gerr := s.getRequestItem(ctx, id)
+		if gerr != nil {
+			return gerr
+		}
+		return &access.ErrTransition{ID: id, From: access.Status(cur.Status), To: access.Revoked}
+	}
+	if err != nil {
+		return fmt.Errorf("request revoke of %s: %w", id, err)
+	}
+	return nil
+}
+
 // SetHoldToken records the token of the workflow task that holds an active
 // grant, so revoke and extend can signal it. Only an active request holds.
 func (s *Store) SetHoldToken(ctx context.Context, id, token string) error {

@@ -42,6 +42,7 @@ type requestItem struct {
 	EndedAt                string      `dynamodbav:"ended_at,omitempty"`
 	TaskToken              string      `dynamodbav:"task_token,omitempty"`
 	HoldToken              string      `dynamodbav:"hold_token,omitempty"`
+	RevokeRequestedBy      string      `dynamodbav:"revoke_requested_by,omitempty"`
 	Level                  int         `dynamodbav:"level"`
 	Escalated              bool        `dynamodbav:"escalated"`
 	Approvals              int         `dynamodbav:"approvals"`
@@ -136,16 +137,17 @@ func (it requestItem) request() (*access.Request, error) {
 		PolicyVersion: it.PolicyVersion,
 		Target: access.Target{Provider: it.TargetProvider, RoleARN: it.TargetRoleARN, InstanceARN: it.TargetInstanceARN,
 			PermissionSetARN: it.TargetPermissionSetARN, AccountID: it.TargetAccountID},
-		Approvers:      it.Approvers,
-		DecidedBy:      it.DecidedBy,
-		Level:          it.Level,
-		Escalated:      it.Escalated,
-		Approvals:      it.Approvals,
-		Ticket:         it.Ticket,
-		TicketURL:      it.TicketURL,
-		BreakGlass:     it.BreakGlass,
-		AutoApprovedBy: it.AutoApprovedBy,
-		TaskToken:      it.TaskToken,
+		Approvers:         it.Approvers,
+		DecidedBy:         it.DecidedBy,
+		Level:             it.Level,
+		Escalated:         it.Escalated,
+		Approvals:         it.Approvals,
+		Ticket:            it.Ticket,
+		TicketURL:         it.TicketURL,
+		BreakGlass:        it.BreakGlass,
+		AutoApprovedBy:    it.AutoApprovedBy,
+		TaskToken:         it.TaskToken,
+		RevokeRequestedBy: it.RevokeRequestedBy,
 	}
 	for _, l := range it.Chain {
 		r.Chain = append(r.Chain, access.Level{Name: l.Name, Approvers: l.Approvers, EscalateTo: l.EscalateTo,

@@ -34,6 +34,7 @@ const (
 	attrVersion   = "version"
 	attrApprovals = "approvals"
 	attrHoldToken = "hold_token"
+	attrRevokeBy  = "revoke_requested_by"
 	attrEscalated = "escalated"
 )
 

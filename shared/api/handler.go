@@ -224,7 +224,11 @@ var idempotencyKeyPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 // fingerprint identifies what was asked, so a retry can be told from a
 // reused key.
 func fingerprint(r *access.Request) string {
-	sum := sha256.Sum256([]byte(r.Resource + "\x00" + strconv.FormatInt(int64(r.Duration), 10) + "\x00" + r.Reason))
+	start := ""
+	if r.StartAt != nil {
+		start = r.StartAt.UTC().Format(time.RFC3339)
+	}
+	sum := sha256.Sum256([]byte(strings.Join([]string{r.Resource, strconv.FormatInt(int64(r.Duration), 10), r.Reason, r.Ticket, start, strconv.FormatBool(r.BreakGlass)}, "\x00")))
 	return hex.EncodeToString(sum[:])
 }
 
@@ -271,18 +275,12 @@ func (h *Handler) baseURL(req events.APIGatewayV2HTTPRequest) string {
 	return proto + "://" + req.RequestContext.DomainName
 }
 
+// get shows a request to its requester, its approvers, admins and
+// auditors; to anyone else it does not exist, so ids cannot be probed.
 func (h *Handler) get(ctx context.Context, caller, id string) (events.APIGatewayV2HTTPResponse, error) {
-	if !access.ValidID(id) {
-		return events.APIGatewayV2HTTPResponse{}, newError(http.StatusNotFound, "not_found", fmt.Sprintf("no request with id %q", id))
-	}
-	r, err := h.Store.GetRequest(ctx, id)
+	r, err := h.visible(ctx, caller, id)
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	// Someone else's request is reported as missing, not forbidden, so ids
-	// cannot be probed.
-	if r.Requester != caller {
-		return events.APIGatewayV2HTTPResponse{}, newError(http.StatusNotFound, "not_found", fmt.Sprintf("no request with id %q", id))
 	}
 	hist, err := h.Store.History(ctx, id)
 	if err != nil {

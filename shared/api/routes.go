@@ -271,7 +271,7 @@ func (h *Handler) visible(ctx context.Context, caller, id string) (*access.Reque
 	if err != nil {
 		return nil, err
 	}
-	if !h.mayManage(caller, r) {
+	if !h.mayManage(caller, r) && !h.isAuditor(caller) {
 		return nil, notFound
 	}
 	return r, nil
@@ -301,6 +301,9 @@ func (h *Handler) revoke(ctx context.Context, caller, id string) (events.APIGate
 	r, err := h.visible(ctx, caller, id)
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	if !h.mayManage(caller, r) {
+		return events.APIGatewayV2HTTPResponse{}, forbidden("the requester, an approver of the request or an admin can revoke it")
 	}
 	if r.Status != access.Active {
 		msg := fmt.Sprintf("request %s is %s; only active access can be revoked", id, r.Status)
@@ -345,6 +348,9 @@ func (h *Handler) extend(ctx context.Context, caller, id string, req events.APIG
 	r, err := h.visible(ctx, caller, id)
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
+	}
+	if !h.mayManage(caller, r) {
+		return events.APIGatewayV2HTTPResponse{}, forbidden("the requester, an approver of the request or an admin can extend it")
 	}
 	if r.Status != access.Active || r.ExpiresAt == nil {
 		return events.APIGatewayV2HTTPResponse{}, &apiError{Status: http.StatusConflict, Code: "conflict", Message: fmt.Sprintf("request %s is %s; only active access can be extended", id, r.Status)}

@@ -339,6 +339,18 @@ func TestGrantFailureEndsFailed(t *testing.T) {
 	if doc := trustPolicy(t, "legacy-admin"); strings.Contains(doc, "Jit"+id) {
 		t.Fatalf("unmanaged role was changed:\n%s", doc)
 	}
+	// The requester is told.
+	waitFor(t, "failure message to alice", 20*time.Second, func() bool {
+		if err := lc.Inbox.Poll(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range lc.Inbox.Messages() {
+			if m.To == "alice@example.com" && strings.Contains(m.Body, id) && strings.Contains(strings.ToLower(m.Subject+m.Body), "fail") {
+				return true
+			}
+		}
+		return false
+	})
 }
 
 func TestListAndAuth(t *testing.T) {

@@ -9,14 +9,18 @@ PYTHON     ?= python3
 VENV       := .venv
 MOTO_VENV  := $(VENV)/moto
 SAM_VENV   := $(VENV)/sam
+ST_VENV    := $(VENV)/schemathesis
 BUILD_DIR  := build/local
 FUNCTIONS  := api decide notify grant revoke reconcile
 GOFLAGS_LAMBDA := -tags lambda.norpc -trimpath -ldflags=-s\ -w
 
 export SAM_CLI_TELEMETRY := 0
+export SCHEMATHESIS_TELEMETRY := false
 
 .PHONY: dev test smoke bench build functions venv validate fuzz clean \
 	build-ApiFunction build-DecideFunction build-NotifyFunction build-GrantFunction build-RevokeFunction build-ReconcileFunction reconcile
+
+.PHONY: fuzz-short contract
 
 ## venv: project virtualenvs (moto server; SAM CLI in its own, as it pins its deps)
 venv: $(MOTO_VENV)/.installed $(SAM_VENV)/.installed
@@ -29,6 +33,11 @@ $(MOTO_VENV)/.installed: infra/local/requirements-moto.txt
 $(SAM_VENV)/.installed: infra/local/requirements-sam.txt
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r $<
+	touch $@
+
+$(ST_VENV)/.installed: infra/local/requirements-schemathesis.txt
+	$(PYTHON) -m venv $(ST_VENV)
+	$(ST_VENV)/bin/pip install --quiet --disable-pip-version-check -r $<
 	touch $@
 
 ## chromium: the headless browser test/browser drives (Debian/Ubuntu package;
@@ -47,6 +56,7 @@ functions:
 
 build: functions
 	$(GO) build -o build/bin/localcloud ./cmd/localcloud
+	CGO_ENABLED=0 $(GO) build -o build/bin/jit ./cmd/jit
 
 ## dev: the whole system on this machine; Ctrl-C stops it
 dev: $(MOTO_VENV)/.installed functions
@@ -58,6 +68,8 @@ test: $(MOTO_VENV)/.installed $(SAM_VENV)/.installed functions
 	$(GO) test -race -count=1 ./...
 	bash test/smoke.sh
 	$(MAKE) validate
+	$(MAKE) fuzz-short
+	$(MAKE) contract
 
 smoke: $(MOTO_VENV)/.installed functions
 	bash test/smoke.sh
@@ -68,9 +80,13 @@ validate: $(SAM_VENV)/.installed
 	$(SAM_VENV)/bin/sam build --build-in-source --template template.yaml --build-dir .aws-sam/build >/dev/null
 	@echo "sam validate --lint and sam build: ok"
 
-## bench: latency and lifecycle benchmarks on the local cloud
-bench: $(MOTO_VENV)/.installed functions
-	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./test/... | tee build/bench.txt
+## bench: lifecycle latencies, API latency and throughput, AWS calls per request,
+## binary sizes and cold starts, on the local cloud; writes bench/results.json and
+## bench/RESULTS.md (not part of make test; builds the functions itself)
+bench: $(MOTO_VENV)/.installed
+	@mkdir -p build
+	set -o pipefail; $(GO) test -count=1 -v -run '^TestBench$$' -bench . -benchtime 300x -benchmem -timeout 14m \
+		./test/bench/ -args -out ../../bench 2>&1 | tee build/bench.txt
 
 ## reconcile: run the reconciler once against `make dev` (no grace period)
 reconcile:
@@ -80,6 +96,26 @@ reconcile:
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 20s ./shared/policy/
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 20s ./shared/link/
+
+## fuzz-short: every fuzz target for FUZZ_TIME each (5 x 10s in make test);
+## a crasher fails the run and is saved under the package's testdata/fuzz/
+FUZZ_TIME    ?= 10s
+FUZZ_TARGETS := ./shared/api:FuzzCreateRequest ./shared/decision:FuzzHandle \
+	./shared/policy:FuzzParse ./shared/link:FuzzParse ./shared/local/sigv4:FuzzVerify
+fuzz-short:
+	@for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t##*:} ($${t%%:*}) for $(FUZZ_TIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime $(FUZZ_TIME) -fuzzminimizetime 10s "$${t%%:*}" || exit 1; \
+	done
+
+## contract: schemathesis against the local cloud, from docs/openapi.yaml, through
+## a SigV4-signing proxy (test/contract); ST_EXAMPLES examples per operation
+ST_EXAMPLES ?= 30
+contract: $(MOTO_VENV)/.installed $(ST_VENV)/.installed
+	@mkdir -p build
+	JIT_SCHEMATHESIS=$(CURDIR)/$(ST_VENV)/bin/schemathesis JIT_SCHEMATHESIS_EXAMPLES=$(ST_EXAMPLES) \
+		$(GO) test -count=1 -run '^TestSchemathesis$$' -v ./test/contract/ 2>&1 | tee build/contract.txt | grep -E '^(---|ok|FAIL|PASS)|generated|Failures|❌|ST[0-9]{3}'; \
+		exit $${PIPESTATUS[0]}
 
 # SAM (BuildMethod: makefile) calls these with ARTIFACTS_DIR set; AWS runs arm64.
 build-ApiFunction:

@@ -53,9 +53,9 @@ ID=$(signed -H 'Content-Type: application/json' \
   "$API/v1/requests" | json 'd["id"]')
 [ "$(status_of "$ID")" = pending ] || fail "new request not pending"
 LINK=$(link_for "$ID")
-curl -sf "$LINK" | grep -q "smoke test approve" || fail "decision page lacks the reason"
+grep -q "smoke test approve" <<<"$(curl -sf "$LINK")" || fail "decision page lacks the reason"
 [ "$(status_of "$ID")" = pending ] || fail "GET of the link changed the request"
-curl -sf -X POST -d decision=approve "$LINK" | grep -q "You approved" || fail "approve"
+grep -q "You approved" <<<"$(curl -sf -X POST -d decision=approve "$LINK")" || fail "approve"
 wait_status "$ID" active 40
 echo "smoke: $ID active"
 wait_status "$ID" expired 60
@@ -67,7 +67,7 @@ ID2=$(signed -H 'Content-Type: application/json' \
   -d '{"resource":"sandbox-admin","duration":"10m","reason":"smoke test deny"}' \
   "$API/v1/requests" | json 'd["id"]')
 LINK2=$(link_for "$ID2")
-curl -sf -X POST -d decision=deny "$LINK2" | grep -q "You denied" || fail "deny"
+grep -q "You denied" <<<"$(curl -sf -X POST -d decision=deny "$LINK2")" || fail "deny"
 wait_status "$ID2" denied 10
 echo "smoke: $ID2 denied"
 passed=$((passed + 1))

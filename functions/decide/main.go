@@ -9,20 +9,27 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/jitaccess/jit/shared/decision"
 	"github.com/jitaccess/jit/shared/lambdaenv"
+	"github.com/jitaccess/jit/shared/notify"
+	"github.com/jitaccess/jit/shared/slack"
 	"github.com/jitaccess/jit/shared/store"
 	"github.com/jitaccess/jit/shared/workflow"
 )
 
 type config struct {
 	Table, LogLevel string
+	// SlackSigningSecret names the SSM SecureString parameter holding the
+	// Slack app's signing secret; empty turns the Slack endpoint off.
+	SlackSigningSecret string
 }
 
 func main() {
 	env := lambdaenv.New()
-	cfg := config{Table: env.Require("TABLE_NAME"), LogLevel: env.Optional("LOG_LEVEL", "INFO")}
+	cfg := config{Table: env.Require("TABLE_NAME"), LogLevel: env.Optional("LOG_LEVEL", "INFO"),
+		SlackSigningSecret: env.Optional("SLACK_SIGNING_SECRET_PARAMETER", "")}
 	log := lambdaenv.Logger(cfg.LogLevel)
 	if err := env.Err(); err != nil {
 		lambdaenv.Fatal(log, "configuration", err)
@@ -31,12 +38,18 @@ func main() {
 	if err != nil {
 		lambdaenv.Fatal(log, "configuration", err)
 	}
+	db := store.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
 	h := &decision.Handler{
-		Store: store.New(dynamodb.NewFromConfig(awsCfg), cfg.Table),
+		Store: db,
 		// Task tokens name their execution; no state machine ARN is needed.
 		Workflow: workflow.New(sfn.NewFromConfig(awsCfg), ""),
 		Logger:   log,
 		Now:      time.Now,
+	}
+	if cfg.SlackSigningSecret != "" {
+		secret := &notify.SSMSecret{API: ssm.NewFromConfig(awsCfg), Name: cfg.SlackSigningSecret, TTL: 5 * time.Minute}
+		client := &slack.Client{}
+		h.Slack = &decision.SlackApp{Secret: secret.Get, Policies: db, Reply: client.PostWebhook}
 	}
 	lambda.Start(h.Handle)
 }

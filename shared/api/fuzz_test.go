@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -195,9 +194,6 @@ func FuzzCreateRequest(f *testing.F) {
 			t.Fatalf("201 for a %d-byte body", len(raw))
 		}
 		if !json.Valid(raw) {
-			if knownBug(t) {
-				t.Skip("bug: decodeJSON accepts a JSON object followed by ] or } (see TestDecodeJSONRejectsTrailingBrackets)")
-			}
 			t.Fatalf("201 for a body that is not one JSON value: %q", raw)
 		}
 		var fields map[string]json.RawMessage
@@ -260,26 +256,11 @@ func knownField(name string) bool {
 	return false
 }
 
-// knownBug reports whether a failure is a known, reported bug that should
-// not fail the run: true unless JIT_KNOWN_BUGS is set.
-func knownBug(t *testing.T) bool {
-	t.Helper()
-	return os.Getenv("JIT_KNOWN_BUGS") == ""
-}
-
-// TestDecodeJSONRejectsTrailingBrackets: decodeJSON promises "exactly one
-// JSON object", but json.Decoder.More reports false before a closing
-// bracket or brace, so `{...}]` and `{...}}` are accepted (and, on the API,
-// create a request). Fix in shared/api/handler.go decodeJSON: replace the
-// dec.More() check with
-//
-//	if _, err := dec.Token(); err != io.EOF {
-//		return access.Invalid("", "body must hold a single JSON object")
-//	}
+// TestDecodeJSONRejectsTrailingBrackets is the regression test of a bug the
+// fuzz target found: json.Decoder.More reports false before a closing
+// bracket or brace, so `{...}]` and `{...}}` were accepted (and created a
+// request); decodeJSON now requires the end of input after the object.
 func TestDecodeJSONRejectsTrailingBrackets(t *testing.T) {
-	if knownBug(t) {
-		t.Skip("bug: decodeJSON accepts a JSON object followed by ] or } (shared/api/handler.go dec.More check); JIT_KNOWN_BUGS=1 runs this")
-	}
 	for _, tail := range []string{"]", "}", " ]]", "\n}"} {
 		var b createBody
 		err := decodeJSON(events.APIGatewayV2HTTPRequest{Body: `{"resource":"db","duration":"5m","reason":"fix prod"}` + tail, Headers: map[string]string{"content-type": "application/json"}}, &b)

@@ -337,7 +337,7 @@ func decodeJSON(req events.APIGatewayV2HTTPRequest, dst any) error {
 	if err := dec.Decode(dst); err != nil {
 		return access.Invalid("", "body is not valid: %s", describeJSONError(err))
 	}
-	if dec.More() {
+	if _, err := dec.Token(); err != io.EOF {
 		return access.Invalid("", "body must hold a single JSON object")
 	}
 	return nil

@@ -37,6 +37,8 @@ type Handler struct {
 	Workflow Workflow
 	Logger   *slog.Logger
 	Now      func() time.Time
+	// Slack serves Slack's interactivity endpoint; nil turns it off.
+	Slack *SlackApp
 }
 
 const (
@@ -44,8 +46,11 @@ const (
 	maxCommentRune = 500
 )
 
-// Handle serves GET and POST /d/{token}.
+// Handle serves GET and POST /d/{token}, and Slack's button clicks.
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	if req.RouteKey == "POST /slack/interactions" {
+		return h.slack(ctx, req), nil
+	}
 	tok, err := link.Parse(req.PathParameters["token"])
 	if err != nil {
 		return render(http.StatusNotFound, invalidLink()), nil
@@ -131,41 +136,52 @@ func (h *Handler) commit(ctx context.Context, l *store.Link, r *access.Request, 
 	if n := len([]rune(comment)); n > maxCommentRune {
 		return render(http.StatusBadRequest, page{Title: "Comment too long", Message: fmt.Sprintf("Your comment has %d characters; the limit is %d.", n, maxCommentRune), Tone: "bad", Request: summary(r), Form: true, Approver: l.Approver})
 	}
+	status, p := h.decide(ctx, l, r, outcome, comment)
+	if status == http.StatusInternalServerError {
+		return h.internal(ctx, errors.New(p.Message))
+	}
+	return render(status, p)
+}
+
+// decide commits one decision through link l, whatever it came from (the
+// page's form, a Slack button), and says what happened as a status and a
+// page.
+func (h *Handler) decide(ctx context.Context, l *store.Link, r *access.Request, outcome access.Status, comment string) (int, page) {
 	if p, done := h.settled(l, r); done {
-		return render(http.StatusConflict, p)
+		return http.StatusConflict, p
 	}
 	if access.SamePerson(l.Approver, r.Requester) {
-		return render(http.StatusForbidden, page{Title: "Not allowed", Message: "You cannot decide on your own request.", Tone: "bad", Request: summary(r)})
+		return http.StatusForbidden, page{Title: "Not allowed", Message: "You cannot decide on your own request.", Tone: "bad", Request: summary(r)}
 	}
 	now := h.Now().UTC()
 	d, err := h.Store.Decide(ctx, l, outcome, now, comment)
 	var te *access.ErrTransition
 	if errors.Is(err, store.ErrLinkStale) {
-		return render(http.StatusConflict, page{Title: "No decision needed", Message: "This request has moved past the level this link was for; your decision is no longer needed.", Tone: "warn", Request: summary(r)})
+		return http.StatusConflict, page{Title: "No decision needed", Message: "This request has moved past the level this link was for; your decision is no longer needed.", Tone: "warn", Request: summary(r)}
 	}
 	if errors.Is(err, store.ErrAlreadyApproved) {
-		return render(http.StatusConflict, page{Title: "Already approved", Message: "You already approved this request at this level through another message. Each person counts once.", Tone: "good", Request: summary(r)})
+		return http.StatusConflict, page{Title: "Already approved", Message: "You already approved this request at this level through another message. Each person counts once.", Tone: "good", Request: summary(r)}
 	}
 	if errors.Is(err, store.ErrLinkSpent) || errors.As(err, &te) {
 		// Lost a race with another tap or another approver: show what won.
 		l2, lerr := h.Store.GetLink(ctx, l.Hash)
 		r2, rerr := h.Store.GetRequest(ctx, r.ID)
 		if lerr != nil || rerr != nil {
-			return h.internal(ctx, errors.Join(lerr, rerr))
+			return http.StatusInternalServerError, page{Message: errors.Join(lerr, rerr).Error()}
 		}
 		if p, done := h.settled(l2, r2); done {
-			return render(http.StatusConflict, p)
+			return http.StatusConflict, p
 		}
-		return render(http.StatusConflict, page{Title: "Try again", Message: "Someone else changed this request at the same moment. Reload to see where it stands.", Tone: "warn"})
+		return http.StatusConflict, page{Title: "Try again", Message: "Someone else changed this request at the same moment. Reload to see where it stands.", Tone: "warn"}
 	}
 	if err != nil {
-		return h.internal(ctx, err)
+		return http.StatusInternalServerError, page{Message: err.Error()}
 	}
-	h.Logger.InfoContext(ctx, "decision recorded", "request", r.ID, "approver", l.Approver, "outcome", d.Outcome, "level", d.Level, "approvals", d.Approvals, "needed", d.Needed)
+	h.Logger.InfoContext(ctx, "decision recorded", "request", r.ID, "approver", l.Approver, "outcome", d.Outcome, "level", d.Level, "approvals", d.Approvals, "needed", d.Needed, "channel", l.Channel)
 	if d.Resumes() {
 		h.resume(ctx, r, d, l.Approver)
 	}
-	return render(http.StatusOK, outcomePage(r, d))
+	return http.StatusOK, outcomePage(r, d)
 }
 
 // outcomePage tells the approver what their decision did.

@@ -189,7 +189,9 @@ func decisionLink(t testing.TB, id string) string {
 	var link string
 	waitFor(t, "approval email for "+id, 30*time.Second, func() bool {
 		if err := lc.Inbox.Poll(context.Background()); err != nil {
-			t.Fatal(err)
+			// The emulator sometimes fails this read while it is busy.
+			t.Logf("inbox poll: %v (retrying)", err)
+			return false
 		}
 		for _, m := range lc.Inbox.Messages() {
 			if m.To != "carol@example.com" || !strings.Contains(m.Body, id) {
@@ -342,7 +344,9 @@ func TestGrantFailureEndsFailed(t *testing.T) {
 	// The requester is told.
 	waitFor(t, "failure message to alice", 20*time.Second, func() bool {
 		if err := lc.Inbox.Poll(context.Background()); err != nil {
-			t.Fatal(err)
+			// The emulator sometimes fails this read while it is busy.
+			t.Logf("inbox poll: %v (retrying)", err)
+			return false
 		}
 		for _, m := range lc.Inbox.Messages() {
 			if m.To == "alice@example.com" && strings.Contains(m.Body, id) && strings.Contains(strings.ToLower(m.Subject+m.Body), "fail") {

@@ -149,3 +149,23 @@ func TestRevokeFailureReconciled(t *testing.T) {
 		t.Fatalf("history = %s", h)
 	}
 }
+
+func TestGrantRetriesThrottling(t *testing.T) {
+	// Not parallel: it makes IAM trust edits fail for everyone, a few times.
+	id := ask(t, "alice", map[string]any{"resource": "sandbox-admin", "duration": "1m"})
+	link := linkFor(t, "carol@example.com", id)
+	// More throttles than the SDK retries by itself, so the state machine's
+	// Retry on TransientError has to take over.
+	lc.Faults.Add(cloud.Fault{Service: "iam", Operation: "UpdateAssumeRolePolicy", Code: "Throttling", Count: 4})
+	defer lc.Faults.Clear()
+	if code, body := decide(t, link, "approve"); code != http.StatusOK {
+		t.Fatalf("approve: %d %s", code, body)
+	}
+	waitFor(t, id+" active despite throttling", 60*time.Second, func() bool { return status(t, id) == "active" })
+	if doc := trustPolicy(t, "jit-sandbox-admin"); !strings.Contains(doc, "Jit"+id) {
+		t.Fatalf("active without its statement:\n%s", doc)
+	}
+	if n := lc.Faults.Pending(); n != 0 {
+		t.Fatalf("%d injected throttles were never hit", n)
+	}
+}

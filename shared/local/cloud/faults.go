@@ -45,6 +45,20 @@ func (fs *Faults) Add(f Fault) {
 	fs.rules = append(fs.rules, &f)
 }
 
+// Pending counts the calls counted faults will still fail (0 when all
+// were used up; unlimited faults are not counted).
+func (fs *Faults) Pending() int {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	n := 0
+	for _, f := range fs.rules {
+		if f.Count > 0 {
+			n += f.Count
+		}
+	}
+	return n
+}
+
 // Clear removes every fault.
 func (fs *Faults) Clear() {
 	fs.mu.Lock()

@@ -18,7 +18,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -51,32 +50,13 @@ func run(m *testing.M) int {
 	root, _ := filepath.Abs("../..")
 	artifacts = filepath.Join(root, "test/browser/artifacts")
 	chromium = findChromium()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	build, err := os.MkdirTemp("", "jit-browser-functions-")
+	c, stop, err := cloud.StartForTests("../..", "test/e2e/testdata/policies.yaml")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer os.RemoveAll(build)
-	if err := cloud.BuildFunctions(ctx, root, build); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	var out io.Writer = io.Discard
-	if os.Getenv("JIT_E2E_VERBOSE") != "" {
-		out = os.Stderr
-	}
-	lc, err = cloud.Start(ctx, cloud.Options{
-		Root: root, BuildDir: build,
-		Policy: filepath.Join(root, "test/e2e/testdata/policies.yaml"),
-		Output: out, Logger: slog.New(slog.NewTextHandler(out, nil)),
-	})
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "start local cloud: %v\n(run `make venv` if moto is missing)\n", err)
-		return 1
-	}
-	defer lc.Close()
+	defer stop()
+	lc = c
 	return m.Run()
 }
 

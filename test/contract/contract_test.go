@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"mime"
 	"net/http"
 	"net/url"
@@ -46,33 +45,14 @@ func TestMain(m *testing.M) {
 
 func run(m *testing.M) int {
 	root, _ = filepath.Abs("../..")
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	build, err := os.MkdirTemp("", "jit-contract-functions-")
+	// The end-to-end policy: short minimum durations, several resources.
+	c, stop, err := cloud.StartForTests(root, "test/e2e/testdata/policies.yaml")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer os.RemoveAll(build)
-	if err := cloud.BuildFunctions(ctx, root, build); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	var out io.Writer = io.Discard
-	if os.Getenv("JIT_CONTRACT_VERBOSE") != "" {
-		out = os.Stderr
-	}
-	lc, err = cloud.Start(ctx, cloud.Options{
-		Root: root, BuildDir: build,
-		// The end-to-end policy: short minimum durations, several resources.
-		Policy: filepath.Join(root, "test/e2e/testdata/policies.yaml"),
-		Output: out, Logger: slog.New(slog.NewTextHandler(out, nil)),
-	})
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "start local cloud: %v\n(run `make venv` if moto is missing)\n", err)
-		return 1
-	}
-	defer lc.Close()
+	defer stop()
+	lc = c
 	return m.Run()
 }
 

@@ -110,6 +110,7 @@ func TestLoadProjectTemplateRoutes(t *testing.T) {
 		"DecideFunction": {
 			{Method: "GET", Path: "/d/{token}", IAMAuth: false},
 			{Method: "POST", Path: "/d/{token}", IAMAuth: false},
+			{Method: "POST", Path: "/slack/interactions", IAMAuth: false},
 		},
 		"NotifyFunction":    nil,
 		"GrantFunction":     nil,

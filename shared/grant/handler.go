@@ -88,10 +88,12 @@ func (h *Handler) Refresh(ctx context.Context, task workflow.GrantTask) (workflo
 }
 
 func (h *Handler) result(expires time.Time) workflow.GrantResult {
-	remaining := int64(time.Until(expires) / time.Second)
+	now := time.Now()
 	if h.Now != nil {
-		remaining = int64(expires.Sub(h.Now()) / time.Second)
+		now = h.Now()
 	}
+	// Rounded up: the Hold must not end (and revoke) before the window does.
+	remaining := int64((expires.Sub(now) + time.Second - 1) / time.Second)
 	// A Task timeout must be at least one second.
 	if remaining < 1 {
 		remaining = 1

@@ -85,7 +85,7 @@ validate: $(SAM_VENV)/.installed
 ## bench/RESULTS.md (not part of make test; builds the functions itself)
 bench: $(MOTO_VENV)/.installed
 	@mkdir -p build
-	set -o pipefail; $(GO) test -count=1 -v -run '^TestBench$$' -bench . -benchtime 300x -benchmem -timeout 14m \
+	set -o pipefail; $(GO) test -count=1 -v -run '^TestBench$$' -bench . -benchtime 220x -benchmem -timeout 14m \
 		./test/bench/ -args -out ../../bench 2>&1 | tee build/bench.txt
 
 ## reconcile: run the reconciler once against `make dev` (no grace period)

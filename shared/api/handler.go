@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -61,6 +62,8 @@ type Handler struct {
 	// Admins and Auditors are principal patterns (as in the policy's
 	// requesters) of who may manage and read the policy.
 	Admins, Auditors []string
+
+	parsed atomic.Pointer[parsedPolicy]
 }
 
 // Limits on what callers send.
@@ -255,11 +258,23 @@ func (h *Handler) policy(ctx context.Context) (*store.PolicyVersion, *policy.Doc
 	if err != nil {
 		return nil, nil, err
 	}
+	// Versions never change once applied, so a warm function parses each
+	// one once (parsing was most of a create's own time).
+	if c := h.parsed.Load(); c != nil && c.version == pv.Version {
+		return pv, c.doc, nil
+	}
 	doc, err := policy.Parse(pv.Document)
 	if err != nil {
 		return nil, nil, fmt.Errorf("stored policy version %d: %w", pv.Version, err)
 	}
+	h.parsed.Store(&parsedPolicy{version: pv.Version, doc: doc})
 	return pv, doc, nil
+}
+
+// parsedPolicy is the last policy version parsed, read-only once built.
+type parsedPolicy struct {
+	version int
+	doc     *policy.Document
 }
 
 // baseURL is where decision links point: the configured public URL, or the

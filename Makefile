@@ -68,6 +68,7 @@ test: $(MOTO_VENV)/.installed $(SAM_VENV)/.installed functions
 	$(GO) test -race -count=1 ./...
 	bash test/smoke.sh
 	$(MAKE) validate
+	$(MAKE) validate-compliance
 	$(MAKE) fuzz-short
 	$(MAKE) contract
 
@@ -79,6 +80,12 @@ validate: $(SAM_VENV)/.installed
 	$(SAM_VENV)/bin/sam validate --lint --template template.yaml
 	$(SAM_VENV)/bin/sam build --build-in-source --template template.yaml --build-dir .aws-sam/build >/dev/null
 	@echo "sam validate --lint and sam build: ok"
+
+## validate-compliance: infra/compliance.yaml (Glue, Athena) lints with cfn-lint
+.PHONY: validate-compliance
+validate-compliance: $(SAM_VENV)/.installed
+	$(SAM_VENV)/bin/cfn-lint infra/compliance.yaml
+	@echo "cfn-lint infra/compliance.yaml: ok"
 
 ## bench: lifecycle latencies, API latency and throughput, AWS calls per request,
 ## binary sizes and cold starts, on the local cloud; writes bench/results.json and

@@ -15,7 +15,7 @@ import (
 type exitError struct {
 	Code int
 	// Kind is the machine-readable reason: the API's error code, or one of
-	// usage, not_offered, credentials, config, network, not_active,
+	// usage, credentials, config, network, not_active, file,
 	// unavailable, internal.
 	Kind       string
 	Message    string
@@ -151,9 +151,11 @@ func (a *app) describeAPIError(e *apiError) *exitError {
 	case e.Status == 400 || e.Status == 422:
 		out.Code = exitUsage
 		out.Hint = fieldHint(a.cmd, e.Field, e.Code)
-		if strings.Contains(e.Message, "unknown field") {
+		if strings.Contains(e.Message, "unknown field") || strings.Contains(e.Message, "is not a search parameter") || strings.Contains(e.Message, "is not a stats parameter") {
 			out.Hint = "the API does not take that option: the deployed service is older than this jit; leave the option out"
 		}
+	case e.Status == 403 && (a.cmd == "audit" || a.cmd == "stats"):
+		out.Hint = "auditors and admins are the principals in AuditorPrincipals and AdminPrincipals where jit is deployed;\nask whoever runs jit to add you, or check that --profile is the identity you meant;\n`jit status <id>` shows the history of each of your own requests"
 	case e.Status == 403 && a.cmd == "policy":
 		out.Hint = "admins and auditors are set where jit is deployed (AdminPrincipals, AuditorPrincipals);\nask whoever runs jit, or check that --profile is the identity you meant"
 	case e.Status == 403:
@@ -183,6 +185,18 @@ func fieldHint(cmd, field, code string) string {
 		return "that Idempotency-Key already made another request (different resource, duration or reason);\npass a new --idempotency-key or JIT_IDEMPOTENCY_KEY (in CI: one key per distinct request in a job)"
 	case "no_approver":
 		return "ask a jit admin to add an approver for this resource"
+	}
+	if cmd == "audit" || cmd == "stats" {
+		switch field {
+		case "from":
+			return "fix --since / --from (an RFC 3339 time or a date; not after --to; stats cover at most 92 days)"
+		case "to":
+			return "fix --to (an RFC 3339 time or a date)"
+		case "cursor":
+			return "fix --cursor: a cursor continues only the search it came from (same filters, --from and --to); use the command jit printed"
+		case "requester", "actor", "resource", "action", "status", "limit", "format":
+			return "fix --" + field
+		}
 	}
 	flags := map[string]string{
 		"resource":        "the <resource> argument (`jit list` shows what you asked for before; the policy lists resources)",

@@ -59,6 +59,9 @@ type fakeAPI struct {
 
 	// routes answers other calls by "METHOD /path".
 	routes map[string]canned
+	// handlers answer calls by "METHOD /path" when the answer depends on
+	// the query (pages by cursor); they run before routes.
+	handlers map[string]http.HandlerFunc
 
 	// stacks answers CloudFormation DescribeStacks: stack name → ApiUrl.
 	stacks map[string]string
@@ -117,6 +120,10 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
 		_ = json.NewEncoder(w).Encode(v)
+	}
+	if hf, ok := f.handlers[r.Method+" "+r.URL.Path]; ok {
+		hf(w, r)
+		return
 	}
 	if c, ok := f.routes[r.Method+" "+r.URL.Path]; ok {
 		for k, v := range c.header {
@@ -196,11 +203,14 @@ type harness struct {
 	// execed records what exec would have run.
 	execed  []string
 	execEnv []string
+	// opened records the links jit audit open opened; openErr fails it.
+	opened  []string
+	openErr error
 }
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	api := &fakeAPI{t: t, requests: map[string][]map[string]any{}, pages: map[string]map[string]any{}, createStatus: 201, stacks: map[string]string{}, routes: map[string]canned{}}
+	api := &fakeAPI{t: t, requests: map[string][]map[string]any{}, pages: map[string]map[string]any{}, createStatus: 201, stacks: map[string]string{}, routes: map[string]canned{}, handlers: map[string]http.HandlerFunc{}}
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 	return &harness{t: t, api: api, srv: srv, env: map[string]string{"JIT_API_URL": srv.URL}}
@@ -235,6 +245,13 @@ func (h *harness) app(stdout, stderr *bytes.Buffer) *app {
 		retry: []time.Duration{time.Millisecond, time.Millisecond},
 		execve: func(path string, argv, env []string) error {
 			h.execed, h.execEnv = argv, env
+			return nil
+		},
+		openURL: func(ctx context.Context, u string) error {
+			if h.openErr != nil {
+				return h.openErr
+			}
+			h.opened = append(h.opened, u)
 			return nil
 		},
 	}

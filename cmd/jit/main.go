@@ -17,9 +17,9 @@
 // prints tables and JSON; one file per command group: request.go, wait.go
 // (wait and the polling every waiting command shares), status.go (status,
 // list), creds.go (creds, exec; exec_*.go replace the process), manage.go
-// (cancel, revoke, extend), policy.go, stubs.go (what the API does not offer
-// yet); term_*.go measure the terminal. docs/cli.md is the user
-// documentation.
+// (cancel, revoke, extend), policy.go, audit.go (audit search, export and
+// open, and the period flags stats shares), stats.go; term_*.go measure the
+// terminal. docs/cli.md is the user documentation.
 package main
 
 import (
@@ -83,6 +83,8 @@ type app struct {
 	retry            []time.Duration
 	// execve replaces the process with a command (exec_unix.go).
 	execve func(argv0 string, argv, env []string) error
+	// openURL opens a link in the user's browser (jit audit open).
+	openURL func(ctx context.Context, url string) error
 
 	g   globals
 	cmd string // the command running, for messages
@@ -98,8 +100,9 @@ func newApp() *app {
 		loadAWS:   loadAWSConfig,
 		http:      &http.Client{Timeout: 30 * time.Second},
 		pollMin:   250 * time.Millisecond, pollMax: 2 * time.Second,
-		retry:  []time.Duration{300 * time.Millisecond, time.Second, 2 * time.Second},
-		execve: execReplace,
+		retry:   []time.Duration{300 * time.Millisecond, time.Second, 2 * time.Second},
+		execve:  execReplace,
+		openURL: openBrowser(os.Getenv, os.Stdin, os.Stderr),
 	}
 }
 
@@ -142,7 +145,7 @@ type command struct {
 func commands() []*command {
 	return []*command{
 		requestCommand, waitCommand, statusCommand, listCommand, credsCommand, execCommand,
-		cancelCommand, revokeCommand, extendCommand, policyCommand, auditCommand,
+		cancelCommand, revokeCommand, extendCommand, policyCommand, auditCommand, statsCommand,
 		versionCommand,
 	}
 }
@@ -225,6 +228,9 @@ func (a *app) run(ctx context.Context, args []string) int {
 
 func (a *app) checkGlobals() error {
 	switch a.g.output {
+	case "table":
+		// What the audit and stats help calls the text form.
+		a.g.output = "text"
 	case "text", "json":
 	default:
 		return usageErr("--output must be text or json, not %q", a.g.output)

@@ -101,7 +101,26 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"cancel"}, "missing <request-id>"},
 		{[]string{"request", "sandbox-admin", "--reason", "r", "--start-at", "soon"}, `--start-at "soon" is neither a time`},
 		{[]string{"request", "sandbox-admin", "--reason", "r", "--start-at", "-5m"}, `--start-at "-5m" is neither a time`},
-		{[]string{"audit", "search"}, "the API does not offer audit search yet (GET /v1/audit)"},
+		{[]string{"audit"}, "missing what to do: search, export or open"},
+		{[]string{"audit", "frob"}, `no audit action "frob"`},
+		{[]string{"audit", "search", "export"}, "one action at a time"},
+		{[]string{"audit", "search", "--format", "csv"}, "--format only applies to jit audit export"},
+		{[]string{"audit", "export", "--all"}, "--all only applies to jit audit search"},
+		{[]string{"audit", "open", "--resource", "sandbox-admin"}, "--resource only applies to jit audit search and export"},
+		{[]string{"audit", "search", "--print"}, "--print only applies to jit audit open"},
+		{[]string{"audit", "search", "--since", "soon"}, `--since "soon" is not a duration like 90m, 24h, 7d or 2w`},
+		{[]string{"audit", "search", "--since", "1d", "--from", "2026-01-01"}, "--since and --from both say where the period starts"},
+		{[]string{"audit", "search", "--since", "1d", "--to", "2026-01-01"}, "--since counts back from now; use --from with --to"},
+		{[]string{"audit", "search", "--from", "yesterday"}, `--from "yesterday" is neither a time like 2026-11-28T09:00:00Z nor a date`},
+		{[]string{"audit", "search", "--from", "2026-01-02", "--to", "2025-12-31"}, "--from 2026-01-02T00:00:00Z is after --to 2026-01-01T00:00:00Z"},
+		{[]string{"audit", "search", "--status", "denied,expired"}, `--status takes one status, not "denied,expired"`},
+		{[]string{"audit", "search", "--limit", "0"}, "--limit must be at least 1"},
+		{[]string{"audit", "search", "--status", "done"}, `--status "done" is not a status`},
+		{[]string{"audit", "export", "--format", "xml"}, "--format must be csv, json or jsonl"},
+		{[]string{"audit", "export", "--format", "csv", "-o", "json"}, "--output json and --format csv disagree"},
+		{[]string{"stats", "extra"}, "takes no arguments"},
+		{[]string{"stats", "--since", "2 days"}, `--since "2 days" is not a duration`},
+		{[]string{"stats", "--since", "1d", "--to", "2026-01-01"}, "--since counts back from now"},
 		{[]string{"help", "nope"}, `no command "nope"`},
 	}
 	for _, tt := range tests {
@@ -120,7 +139,7 @@ func TestUsageErrors(t *testing.T) {
 
 func TestUsageErrorAsJSON(t *testing.T) {
 	h := newHarness(t)
-	got := h.run("audit", "search", "-o", "json")
+	got := h.run("audit", "search", "--since", "soon", "-o", "json")
 	if got.code != exitUsage {
 		t.Fatal(got)
 	}

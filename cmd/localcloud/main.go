@@ -60,6 +60,7 @@ func printReady(c *cloud.Cloud) {
 	fmt.Fprintf(w, "\nlocal cloud ready\n")
 	fmt.Fprintf(w, "  HTTP API\t%s\t(SigV4: service execute-api, region %s)\n", c.APIURL, cloud.Region)
 	fmt.Fprintf(w, "  inbox\t%s/_local/inbox\n", c.APIURL)
+	fmt.Fprintf(w, "  auditor page\t%s/_local/signin\t(sign in as a local auditor or admin)\n", c.APIURL)
 	fmt.Fprintf(w, "  AWS endpoint\t%s\t(aws --endpoint-url %s ...)\n", c.EdgeURL, c.EdgeURL)
 	fmt.Fprintf(w, "  table\t%s\n", c.Table)
 	fmt.Fprintf(w, "  state machine\t%s\n", c.StateMachineArn)

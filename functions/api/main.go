@@ -1,5 +1,5 @@
 // Command api is the requester HTTP API (create, get, list requests),
-// behind API Gateway's IAM authorizer.
+// behind API Gateway's IAM authorizer, and the auditor page (GET /audit...).
 package main
 
 import (
@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/jitaccess/jit/shared/api"
+	"github.com/jitaccess/jit/shared/auditui"
 	"github.com/jitaccess/jit/shared/lambdaenv"
 	"github.com/jitaccess/jit/shared/store"
 	"github.com/jitaccess/jit/shared/workflow"
@@ -39,14 +40,16 @@ func main() {
 	if err != nil {
 		lambdaenv.Fatal(log, "configuration", err)
 	}
+	db := store.New(dynamodb.NewFromConfig(awsCfg), cfg.Table)
 	h := &api.Handler{
-		Store:         store.New(dynamodb.NewFromConfig(awsCfg), cfg.Table),
+		Store:         db,
 		Workflow:      workflow.New(sfn.NewFromConfig(awsCfg), cfg.StateMachine),
 		Logger:        log,
 		Now:           time.Now,
 		PublicBaseURL: cfg.PublicBaseURL,
 		Admins:        cfg.Admins,
 		Auditors:      cfg.Auditors,
+		Pages:         auditui.New(db, log, cfg.Admins, cfg.Auditors),
 	}
 	lambda.Start(h.Handle)
 }

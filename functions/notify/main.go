@@ -38,7 +38,7 @@ func main() {
 		Table: env.Require("TABLE_NAME"), Sender: env.Require("SENDER_EMAIL"), LogLevel: env.Optional("LOG_LEVEL", "INFO"),
 		SlackParameter: env.Optional("SLACK_SECRET_PARAMETER", ""),
 		SMS:            env.Optional("SMS_ENABLED", "true") == "true",
-		AuditEverySend: env.Optional("AUDIT_EVERY_SEND", "false") == "true",
+		AuditEverySend: env.Optional("AUDIT_EVERY_SEND", "true") == "true",
 	}
 	log := lambdaenv.Logger(cfg.LogLevel)
 	if err := env.Err(); err != nil {

@@ -143,21 +143,37 @@ type Target struct {
 	AccountID        string `json:"account_id,omitempty"`
 }
 
-// Event is one immutable entry of a request's audit trail.
+// Event is one immutable entry of a request's audit trail. Resource and
+// Requester repeat the request's so that audit search can find events by
+// them; SourceIP and UserAgent are those of the HTTP call that caused the
+// event, when one did.
 type Event struct {
 	RequestID string            `json:"request_id"`
 	Type      string            `json:"type"`
 	Actor     string            `json:"actor"`
 	At        time.Time         `json:"at"`
+	Resource  string            `json:"resource,omitempty"`
+	Requester string            `json:"requester,omitempty"`
 	From      Status            `json:"from,omitempty"`
 	To        Status            `json:"to,omitempty"`
+	SourceIP  string            `json:"source_ip,omitempty"`
+	UserAgent string            `json:"user_agent,omitempty"`
 	Detail    map[string]string `json:"detail,omitempty"`
+}
+
+// About returns ev with the request's resource and requester filled in.
+func (ev Event) About(r *Request) Event {
+	ev.RequestID, ev.Resource, ev.Requester = r.ID, r.Resource, r.Requester
+	return ev
 }
 
 // Event types. A transition's event type is the status it reaches; these
 // are the events that do not change status.
 const (
-	EventCreated           = "created"
+	EventCreated = "created"
+	// EventPolicyEvaluated records how the policy decided a new request:
+	// the version, the mode (approval, auto, break_glass) and the rule.
+	EventPolicyEvaluated   = "policy_evaluated"
 	EventApprovalRequested = "approval_requested"
 	// EventApproval counts one approval at a level that needs more.
 	EventApproval = "approval"
@@ -168,6 +184,12 @@ const (
 	EventLevelTimedOut      = "level_timed_out"
 	EventBreakGlassNotified = "break_glass_notified"
 	EventExtended           = "extended"
+	// EventLinkOpened: an approver's decision page was loaded (a person or
+	// a mail scanner; the user agent tells which).
+	EventLinkOpened = "link_opened"
+	// EventRevokeRequested: someone asked to end an active grant early;
+	// the revoked event follows when the workflow has removed it.
+	EventRevokeRequested = "revoke_requested"
 	// EventRevokeFailed: access could not be removed after retries; the
 	// reconciler will.
 	EventRevokeFailed = "revoke_failed"

@@ -36,9 +36,18 @@ type Store interface {
 	PolicyVersion(context.Context, int) (*store.PolicyVersion, error)
 	ApplyPolicy(ctx context.Context, previous int, document []byte, by string, at time.Time, detail map[string]string) (int, error)
 	HoldToken(ctx context.Context, id string) (string, error)
-	RequestRevoke(ctx context.Context, id, by string) error
-	Extend(ctx context.Context, id string, was, until time.Time, total time.Duration, by string, at time.Time) error
+	RequestRevoke(ctx context.Context, r *access.Request, by string, at time.Time) error
+	Extend(ctx context.Context, r *access.Request, was, until time.Time, total time.Duration, by string, at time.Time) error
 	End(ctx context.Context, id string, to access.Status, at time.Time, actor string, detail map[string]string) error
+	SearchAudit(ctx context.Context, q store.AuditQuery) (*store.AuditPage, error)
+	RequestsCreated(ctx context.Context, from, to time.Time, resource string, max int) ([]*access.Request, bool, error)
+	CreateSignIn(ctx context.Context, hash, principal string, at, expires time.Time) error
+}
+
+// Pages serves the auditor page's routes (GET /audit...), which browsers
+// reach without SigV4.
+type Pages interface {
+	Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
 }
 
 // Workflow starts a request's execution.
@@ -62,6 +71,8 @@ type Handler struct {
 	// Admins and Auditors are principal patterns (as in the policy's
 	// requesters) of who may manage and read the policy.
 	Admins, Auditors []string
+	// Pages serves the auditor page; nil answers its routes 404.
+	Pages Pages
 
 	parsed atomic.Pointer[parsedPolicy]
 }
@@ -75,12 +86,19 @@ const (
 
 // Handle routes one API Gateway v2 event.
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	if strings.HasPrefix(req.RouteKey, "GET /audit") {
+		if h.Pages == nil {
+			return h.toResponse(ctx, newError(http.StatusNotFound, "not_found", "the auditor page is not configured")), nil
+		}
+		return h.Pages.Handle(ctx, req)
+	}
 	caller := callerARN(req)
 	if caller == "" {
 		// API Gateway's IAM authorizer should never let this through; refuse
 		// rather than act for nobody.
 		return h.toResponse(ctx, newError(http.StatusForbidden, "forbidden", "request is not signed with AWS credentials (SigV4)")), nil
 	}
+	ctx = access.WithOrigin(ctx, access.Origin{SourceIP: req.RequestContext.HTTP.SourceIP, UserAgent: req.RequestContext.HTTP.UserAgent})
 	var resp events.APIGatewayV2HTTPResponse
 	var err error
 	switch req.RouteKey {
@@ -102,6 +120,14 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		resp, err = h.putPolicy(ctx, caller, req)
 	case "POST /v1/policy/validate":
 		resp, err = h.validatePolicy(ctx, caller, req)
+	case "GET /v1/audit":
+		resp, err = h.searchAudit(ctx, caller, req)
+	case "GET /v1/audit/export":
+		resp, err = h.exportAudit(ctx, caller, req)
+	case "POST /v1/audit/sessions":
+		resp, err = h.createAuditSession(ctx, caller, req)
+	case "GET /v1/stats":
+		resp, err = h.stats(ctx, caller, req)
 	default:
 		err = newError(http.StatusNotFound, "not_found", "no route "+req.RouteKey)
 	}
@@ -174,11 +200,13 @@ func (h *Handler) create(ctx context.Context, caller string, req events.APIGatew
 	return jsonResponse(http.StatusCreated, view(r, nil)), nil
 }
 
-// creationEvents are the audit events of a new request: created, and for
-// one approved on the spot, the approval by policy or by break-glass.
+// creationEvents are the audit events of a new request: created, how the
+// policy evaluated it, and for one approved on the spot, the approval by
+// policy or by break-glass. Each is a microsecond after the one before,
+// so the trail sorts in that order.
 func creationEvents(r *access.Request, caller string, now time.Time) []access.Event {
 	created := access.Event{
-		RequestID: r.ID, Type: access.EventCreated, Actor: caller, At: now, To: access.Pending,
+		Type: access.EventCreated, Actor: caller, At: now, To: access.Pending,
 		Detail: map[string]string{"resource": r.Resource, "duration": access.FormatDuration(r.Duration), "policy_version": strconv.Itoa(r.PolicyVersion)},
 	}
 	if r.Ticket != "" {
@@ -187,10 +215,18 @@ func creationEvents(r *access.Request, caller string, now time.Time) []access.Ev
 	if r.StartAt != nil {
 		created.Detail["start_at"] = r.StartAt.UTC().Format(time.RFC3339)
 	}
-	evs := []access.Event{created}
+	evaluated := access.Event{Type: access.EventPolicyEvaluated, Actor: access.ActorPolicy, At: now.Add(time.Microsecond),
+		Detail: map[string]string{"policy_version": strconv.Itoa(r.PolicyVersion), "mode": evaluationMode(r)}}
+	if r.AutoApprovedBy != "" {
+		evaluated.Detail["rule"] = r.AutoApprovedBy
+	}
+	if len(r.Chain) > 0 {
+		evaluated.Detail["levels"] = strconv.Itoa(len(r.Chain))
+		evaluated.Detail["approvers"] = strings.Join(r.Approvers, ", ")
+	}
+	evs := []access.Event{created.About(r), evaluated.About(r)}
 	if r.Status == access.Approved {
-		// A microsecond later, so the trail sorts created first.
-		approved := access.Event{RequestID: r.ID, Type: string(access.Approved), At: now.Add(time.Microsecond), From: access.Pending, To: access.Approved}
+		approved := access.Event{Type: string(access.Approved), At: now.Add(2 * time.Microsecond), From: access.Pending, To: access.Approved}
 		if r.BreakGlass {
 			approved.Actor = access.ActorBreakGlass
 			approved.Detail = map[string]string{"break_glass": "true", "requested_by": caller}
@@ -198,9 +234,20 @@ func creationEvents(r *access.Request, caller string, now time.Time) []access.Ev
 			approved.Actor = access.ActorPolicy
 			approved.Detail = map[string]string{"rule": r.AutoApprovedBy}
 		}
-		evs = append(evs, approved)
+		evs = append(evs, approved.About(r))
 	}
 	return evs
+}
+
+// evaluationMode names how the policy decided a new request.
+func evaluationMode(r *access.Request) string {
+	switch {
+	case r.BreakGlass:
+		return workflow.ModeBreakGlass
+	case r.Status == access.Approved:
+		return workflow.ModeAuto
+	}
+	return workflow.ModeApproval
 }
 
 // workflowInput starts the execution in the right mode.

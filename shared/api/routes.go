@@ -314,7 +314,7 @@ func (h *Handler) revoke(ctx context.Context, caller, id string) (events.APIGate
 	}
 	// Record the intent first: if the workflow is between granting and
 	// holding, the hold acts on it as it starts.
-	if err := h.Store.RequestRevoke(ctx, id, caller); err != nil {
+	if err := h.Store.RequestRevoke(ctx, r, caller, h.Now().UTC()); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
 	if token, err := h.Store.HoldToken(ctx, id); err != nil {
@@ -375,7 +375,7 @@ func (h *Handler) extend(ctx context.Context, caller, id string, req events.APIG
 		}
 	}
 	until := r.ExpiresAt.Add(by)
-	if err := h.Store.Extend(ctx, id, *r.ExpiresAt, until, total, caller, now); err != nil {
+	if err := h.Store.Extend(ctx, r, *r.ExpiresAt, until, total, caller, now); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
 	if err := h.signalHold(ctx, r, workflow.Signal{Action: workflow.SignalExtend, By: caller}); err != nil {

@@ -24,6 +24,7 @@ type Store interface {
 	GetLink(ctx context.Context, hash string) (*store.Link, error)
 	GetRequest(ctx context.Context, id string) (*access.Request, error)
 	Decide(ctx context.Context, l *store.Link, outcome access.Status, at time.Time, comment string) (*store.Decision, error)
+	Record(ctx context.Context, ev access.Event) error
 }
 
 // Workflow resumes the execution waiting for the decision.
@@ -48,6 +49,7 @@ const (
 
 // Handle serves GET and POST /d/{token}, and Slack's button clicks.
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	ctx = access.WithOrigin(ctx, access.Origin{SourceIP: req.RequestContext.HTTP.SourceIP, UserAgent: req.RequestContext.HTTP.UserAgent})
 	if req.RouteKey == "POST /slack/interactions" {
 		return h.slack(ctx, req), nil
 	}
@@ -68,18 +70,25 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	}
 	switch req.RequestContext.HTTP.Method {
 	case http.MethodGet:
-		return h.show(l, r, req.QueryStringParameters["decision"]), nil
+		return h.show(ctx, l, r, req.QueryStringParameters["decision"]), nil
 	case http.MethodPost:
 		return h.commit(ctx, l, r, req), nil
 	}
 	return render(http.StatusMethodNotAllowed, page{Title: "Not allowed", Message: "Open the link from your message to decide."}), nil
 }
 
-// show renders the confirmation page, or what already happened. It never
-// writes anything.
-func (h *Handler) show(l *store.Link, r *access.Request, preselect string) events.APIGatewayV2HTTPResponse {
+// show renders the confirmation page, or what already happened. It
+// changes nothing: mail scanners load links too. Loading a live link is
+// audited (link_opened, with the caller's address and user agent); a
+// failure to record that is logged, not shown.
+func (h *Handler) show(ctx context.Context, l *store.Link, r *access.Request, preselect string) events.APIGatewayV2HTTPResponse {
 	if p, done := h.settled(l, r); done {
 		return render(http.StatusOK, p)
+	}
+	opened := access.Event{Type: access.EventLinkOpened, Actor: l.Approver, At: h.Now().UTC(),
+		Detail: map[string]string{"level": fmt.Sprint(l.Level), "channel": l.Channel}}.About(r)
+	if err := h.Store.Record(ctx, opened); err != nil {
+		h.Logger.ErrorContext(ctx, "record link opened", "request", r.ID, "error", err.Error())
 	}
 	p := page{
 		Title:     "Approve access?",

@@ -38,6 +38,7 @@ func (m *memory) GetLink(_ context.Context, hash string) (*store.Link, error) {
 	return nil, access.ErrNotFound
 }
 func (m *memory) GetRequest(context.Context, string) (*access.Request, error) { return m.request, nil }
+func (m *memory) Record(context.Context, access.Event) error                  { return nil }
 func (m *memory) Decide(_ context.Context, l *store.Link, outcome access.Status, _ time.Time, _ string) (*store.Decision, error) {
 	m.decided = append(m.decided, outcome)
 	return &store.Decision{Outcome: outcome, Level: 0, Approvals: 1, Needed: 1, TaskToken: "tok"}, nil

@@ -261,7 +261,11 @@ func (h *Handler) revokeFailed(ctx context.Context, task workflow.EndTask) error
 			"Namespace": "jit", "Dimensions": [][]string{{}}, "Metrics": []map[string]string{{"Name": "RevokeFailures", "Unit": "Count"}},
 		}}},
 		"RevokeFailures", 1)
-	return h.Store.Record(ctx, access.Event{RequestID: task.RequestID, Type: access.EventRevokeFailed, Actor: access.System, At: h.Now().UTC(), Detail: detail})
+	r, err := h.Store.GetRequest(ctx, task.RequestID)
+	if err != nil {
+		return err
+	}
+	return h.Store.Record(ctx, access.Event{Type: access.EventRevokeFailed, Actor: access.System, At: h.Now().UTC(), Detail: detail}.About(r))
 }
 
 func (h *Handler) provider(r *access.Request) (Provider, error) {

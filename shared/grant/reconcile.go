@@ -84,8 +84,8 @@ func (r *Reconciler) reconcile(ctx context.Context, req *access.Request, now tim
 	if err := p.Remove(ctx, g); err != nil {
 		return fmt.Errorf("remove access: %w", err)
 	}
-	if err := r.Store.Record(ctx, access.Event{RequestID: req.ID, Type: access.EventReconciled, Actor: ActorReconciler, At: now,
-		Detail: map[string]string{"expired_at": req.ExpiresAt.UTC().Format(time.RFC3339)}}); err != nil {
+	if err := r.Store.Record(ctx, access.Event{Type: access.EventReconciled, Actor: ActorReconciler, At: now,
+		Detail: map[string]string{"expired_at": req.ExpiresAt.UTC().Format(time.RFC3339)}}.About(req)); err != nil {
 		return err
 	}
 	return r.Store.End(ctx, req.ID, access.Expired, now.Add(time.Microsecond), ActorReconciler, map[string]string{"reconciled": "true"})

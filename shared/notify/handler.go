@@ -20,8 +20,8 @@ import (
 // Store is what notifying needs from the table.
 type Store interface {
 	GetRequest(context.Context, string) (*access.Request, error)
-	RequestApproval(ctx context.Context, id string, level int, taskToken string, links []store.Link, at time.Time) error
-	MoveOn(ctx context.Context, id string, level int, step access.TimeoutStep, at time.Time) error
+	RequestApproval(ctx context.Context, r *access.Request, level int, taskToken string, links []store.Link, at time.Time) error
+	MoveOn(ctx context.Context, r *access.Request, level int, step access.TimeoutStep, at time.Time) error
 	Record(ctx context.Context, ev access.Event) error
 	// History, PolicyVersion and CurrentPolicy give the details a request
 	// does not carry: comments, errors, approvers' phone numbers and
@@ -191,10 +191,10 @@ func (h *Handler) RequestApproval(ctx context.Context, task workflow.ApprovalTas
 	if len(links) == 0 {
 		return fmt.Errorf("request %s level %d: %w", r.ID, level, ErrNobodyToAsk)
 	}
-	if err := h.Store.RequestApproval(ctx, r.ID, level, string(task.TaskToken), links, now); err != nil {
+	if err := h.Store.RequestApproval(ctx, r, level, string(task.TaskToken), links, now); err != nil {
 		return fmt.Errorf("notify %s: %w", r.ID, err)
 	}
-	sent := h.sendAll(ctx, r.ID, msgs, recipients, map[string]string{"level": fmt.Sprint(level)})
+	sent := h.sendAll(ctx, r, msgs, recipients, map[string]string{"level": fmt.Sprint(level)})
 	if sent == 0 {
 		return fmt.Errorf("notify %s: no approval message could be sent", r.ID)
 	}
@@ -206,7 +206,8 @@ func (h *Handler) RequestApproval(ctx context.Context, task workflow.ApprovalTas
 // stop the others. approvers[i], when given, is the person msgs[i] is
 // for. Each send is logged and audited (see AuditEverySend). It returns
 // how many were sent.
-func (h *Handler) sendAll(ctx context.Context, id string, msgs []Message, approvers []string, detail map[string]string) int {
+func (h *Handler) sendAll(ctx context.Context, r *access.Request, msgs []Message, approvers []string, detail map[string]string) int {
+	id := r.ID
 	sent := 0
 	var last time.Time
 	for i, m := range msgs {
@@ -236,7 +237,7 @@ func (h *Handler) sendAll(ctx context.Context, id string, msgs []Message, approv
 		if i < len(approvers) && approvers[i] != m.To {
 			d["approver"] = approvers[i]
 		}
-		if rerr := h.Store.Record(ctx, access.Event{RequestID: id, Type: EventNotificationSent, Actor: access.System, At: at, Detail: d}); rerr != nil {
+		if rerr := h.Store.Record(ctx, access.Event{Type: EventNotificationSent, Actor: access.System, At: at, Detail: d}.About(r)); rerr != nil {
 			h.Logger.ErrorContext(ctx, "record notification", "request", id, "channel", ch, "error", rerr.Error())
 		}
 	}
@@ -290,7 +291,7 @@ func (h *Handler) LevelTimedOut(ctx context.Context, task workflow.TimeoutTask) 
 	if step.Action == access.StepTimedOut {
 		return workflow.TimeoutResult{Action: workflow.TimeoutTimedOut}, nil
 	}
-	err = h.Store.MoveOn(ctx, r.ID, task.Level, step, h.Now().UTC())
+	err = h.Store.MoveOn(ctx, r, task.Level, step, h.Now().UTC())
 	if errors.Is(err, store.ErrConflict) {
 		// A decision landed at the same moment; let the workflow look again.
 		return workflow.TimeoutResult{}, &TransientError{Err: err}
@@ -343,13 +344,13 @@ func (h *Handler) AnnounceBreakGlass(ctx context.Context, task workflow.Approval
 			msgs = append(msgs, m)
 		}
 	}
-	sent := h.sendAll(ctx, r.ID, msgs, nil, map[string]string{"notice": "break_glass"})
+	sent := h.sendAll(ctx, r, msgs, nil, map[string]string{"notice": "break_glass"})
 	var to []string
 	for _, m := range msgs {
 		to = append(to, m.To)
 	}
 	return h.Store.Record(ctx, access.Event{
-		RequestID: r.ID, Type: access.EventBreakGlassNotified, Actor: access.System, At: h.Now().UTC(),
+		Type: access.EventBreakGlassNotified, Actor: access.System, At: h.Now().UTC(),
 		Detail: map[string]string{"sent_to": strings.Join(to, ", "), "sent": fmt.Sprintf("%d of %d", sent, len(msgs))},
-	})
+	}.About(r))
 }

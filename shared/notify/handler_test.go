@@ -45,14 +45,14 @@ func (f *fakeStore) GetRequest(_ context.Context, id string) (*access.Request, e
 	return &r, nil
 }
 
-func (f *fakeStore) RequestApproval(_ context.Context, id string, level int, token string, links []store.Link, at time.Time) error {
+func (f *fakeStore) RequestApproval(_ context.Context, _ *access.Request, level int, token string, links []store.Link, at time.Time) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.links = append(f.links, links...)
 	return nil
 }
 
-func (f *fakeStore) MoveOn(context.Context, string, int, access.TimeoutStep, time.Time) error {
+func (f *fakeStore) MoveOn(context.Context, *access.Request, int, access.TimeoutStep, time.Time) error {
 	return nil
 }
 

@@ -62,7 +62,7 @@ func (h *Handler) Outcome(ctx context.Context, task OutcomeTask) error {
 	if err != nil {
 		return err
 	}
-	if h.sendAll(ctx, r.ID, []Message{m}, nil, map[string]string{"notice": task.Outcome}) == 0 {
+	if h.sendAll(ctx, r, []Message{m}, nil, map[string]string{"notice": task.Outcome}) == 0 {
 		return fmt.Errorf("outcome notice %s for %s: could not be sent", task.Outcome, r.ID)
 	}
 	return nil

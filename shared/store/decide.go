@@ -108,7 +108,7 @@ func (s *Store) decideOnce(ctx context.Context, l *Link, outcome access.Status, 
 	var removes []string
 	var events []access.Event
 	addEvent := func(typ string, to access.Status, det map[string]string) {
-		ev := access.Event{RequestID: r.ID, Type: typ, Actor: l.Approver, At: at, Detail: det}
+		ev := access.Event{Type: typ, Actor: l.Approver, At: at, Detail: det}.About(r)
 		if to != "" {
 			ev.From, ev.To = access.Pending, to
 		}
@@ -186,7 +186,7 @@ func (s *Store) decideOnce(ctx context.Context, l *Link, outcome access.Status, 
 	}
 	items = append(items, extra...)
 	for _, ev := range events {
-		put, err := s.putEvent(ev)
+		put, err := s.putEvent(ctx, ev)
 		if err != nil {
 			return nil, err
 		}
@@ -228,7 +228,8 @@ func (s *Store) consumeLink(l *Link, outcome access.Status, at time.Time) types.
 // the request still waiting at level, so a decision that raced the timeout
 // wins; ErrTransition or errRaced-like conflicts are returned as
 // *access.ErrTransition or ErrConflict.
-func (s *Store) MoveOn(ctx context.Context, id string, level int, step access.TimeoutStep, at time.Time) error {
+func (s *Store) MoveOn(ctx context.Context, r *access.Request, level int, step access.TimeoutStep, at time.Time) error {
+	id := r.ID
 	names := map[string]string{"#status": attrStatus, "#level": attrLevel, "#updated": attrUpdatedAt, "#escalated": attrEscalated, "#token": attrTaskToken}
 	values := map[string]types.AttributeValue{
 		":pending": &types.AttributeValueMemberS{Value: string(access.Pending)},
@@ -256,7 +257,7 @@ func (s *Store) MoveOn(ctx context.Context, id string, level int, step access.Ti
 	default:
 		return fmt.Errorf("move on %s: %q is not a step that keeps the request pending", id, step.Action)
 	}
-	ev, err := s.putEvent(access.Event{RequestID: id, Type: typ, Actor: access.System, At: at, Detail: detail})
+	ev, err := s.putEvent(ctx, access.Event{Type: typ, Actor: access.System, At: at, Detail: detail}.About(r))
 	if err != nil {
 		return err
 	}
@@ -280,7 +281,7 @@ func (s *Store) MoveOn(ctx context.Context, id string, level int, step access.Ti
 // Record appends an event that changes no status (e.g. break-glass
 // notifications sent).
 func (s *Store) Record(ctx context.Context, ev access.Event) error {
-	put, err := s.putEvent(ev)
+	put, err := s.putEvent(ctx, ev)
 	if err != nil {
 		return err
 	}

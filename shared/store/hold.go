@@ -13,11 +13,17 @@ import (
 	"github.com/jitaccess/jit/shared/access"
 )
 
-// RequestRevoke records that by asked to end the active grant now. The
-// Hold task acts on it when it starts (if the API could not signal it
-// because it had not started yet), and the revoke records by as the actor.
-func (s *Store) RequestRevoke(ctx context.Context, id, by string) error {
-	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Update: &types.Update{
+// RequestRevoke records that by asked to end the active grant now, with a
+// revoke_requested event. The Hold task acts on it when it starts (if the
+// API could not signal it because it had not started yet), and the revoke
+// records by as the actor.
+func (s *Store) RequestRevoke(ctx context.Context, r *access.Request, by string, at time.Time) error {
+	id := r.ID
+	ev, err := s.putEvent(ctx, access.Event{Type: access.EventRevokeRequested, Actor: by, At: at}.About(r))
+	if err != nil {
+		return err
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{ev, {Update: &types.Update{
 		TableName:                &s.table,
 		Key:                      key(requestPK(id), skRequest),
 		UpdateExpression:         aws.String("SET #by = :by"),
@@ -28,7 +34,7 @@ func (s *Store) RequestRevoke(ctx context.Context, id, by string) error {
 			":active": &types.AttributeValueMemberS{Value: string(access.Active)},
 		},
 	}}}})
-	if conditionFailed(err, 0) {
+	if conditionFailed(err, 1) {
 		cur, gerr := s.getRequestItem(ctx, id)
 		if gerr != nil {
 			return gerr
@@ -55,7 +61,7 @@ func (s *Store) SetHoldToken(ctx context.Context, id, token string) error {
 			":active": &types.AttributeValueMemberS{Value: string(access.Active)},
 		},
 	}}}})
-	if conditionFailed(err, 0) {
+	if conditionFailed(err, 1) {
 		cur, gerr := s.getRequestItem(ctx, id)
 		if gerr != nil {
 			return gerr
@@ -82,11 +88,12 @@ func (s *Store) HoldToken(ctx context.Context, id string) (string, error) {
 // duration to total), with an "extended" event, only if it is still
 // active with that expiry: two extensions cannot both apply to the same
 // window.
-func (s *Store) Extend(ctx context.Context, id string, was, until time.Time, total time.Duration, by string, at time.Time) error {
-	ev, err := s.putEvent(access.Event{
-		RequestID: id, Type: access.EventExtended, Actor: by, At: at,
+func (s *Store) Extend(ctx context.Context, r *access.Request, was, until time.Time, total time.Duration, by string, at time.Time) error {
+	id := r.ID
+	ev, err := s.putEvent(ctx, access.Event{
+		Type: access.EventExtended, Actor: by, At: at,
 		Detail: map[string]string{"from": formatTime(was), "to": formatTime(until), "duration": access.FormatDuration(total)},
-	})
+	}.About(r))
 	if err != nil {
 		return err
 	}

@@ -176,49 +176,82 @@ func (it requestItem) request() (*access.Request, error) {
 	return r, nil
 }
 
-// eventItem is one audit event, stored beside its request and indexed by
-// day for audit search.
+// eventItem is one audit event, in its request's event partition and in
+// the audit indexes: by day (all events), requester, actor, resource and
+// type. Index keys of empty values are left out, so the item is not in
+// that index.
 type eventItem struct {
 	PK     string `dynamodbav:"PK"`
 	SK     string `dynamodbav:"SK"`
 	GSI3PK string `dynamodbav:"GSI3PK"`
 	GSI3SK string `dynamodbav:"GSI3SK"`
+	GSI4PK string `dynamodbav:"GSI4PK,omitempty"`
+	GSI4SK string `dynamodbav:"GSI4SK,omitempty"`
+	GSI5PK string `dynamodbav:"GSI5PK,omitempty"`
+	GSI5SK string `dynamodbav:"GSI5SK,omitempty"`
+	GSI6PK string `dynamodbav:"GSI6PK,omitempty"`
+	GSI6SK string `dynamodbav:"GSI6SK,omitempty"`
+	GSI7PK string `dynamodbav:"GSI7PK"`
+	GSI7SK string `dynamodbav:"GSI7SK"`
 
 	Kind      string            `dynamodbav:"kind"`
 	RequestID string            `dynamodbav:"request_id"`
 	Type      string            `dynamodbav:"type"`
 	Actor     string            `dynamodbav:"actor"`
 	At        string            `dynamodbav:"at"`
+	Resource  string            `dynamodbav:"resource,omitempty"`
+	Requester string            `dynamodbav:"requester,omitempty"`
 	From      string            `dynamodbav:"from,omitempty"`
 	To        string            `dynamodbav:"to,omitempty"`
+	SourceIP  string            `dynamodbav:"source_ip,omitempty"`
+	UserAgent string            `dynamodbav:"user_agent,omitempty"`
 	Detail    map[string]string `dynamodbav:"detail,omitempty"`
 }
 
 func newEventItem(e access.Event) eventItem {
-	return eventItem{
-		PK:        requestPK(e.RequestID),
+	sk := auditSK(e.At, e.RequestID, e.Type)
+	month, day, shard := e.At.UTC().Format(monthLayout), e.At.UTC().Format(dayLayout), shardOf(e.RequestID)
+	it := eventItem{
+		PK:        eventPK(e.RequestID),
 		SK:        eventSK(e.At, e.Type),
-		GSI3PK:    auditDayKey(e.At, e.RequestID),
-		GSI3SK:    formatTime(e.At) + "#" + e.RequestID,
+		GSI3PK:    auditDayKey(day, shard),
+		GSI3SK:    sk,
+		GSI5PK:    auditActorKey(e.Actor, month),
+		GSI5SK:    sk,
+		GSI7PK:    auditTypeKey(e.Type, month, shard),
+		GSI7SK:    sk,
 		Kind:      kindEvent,
 		RequestID: e.RequestID,
 		Type:      e.Type,
 		Actor:     e.Actor,
 		At:        formatTime(e.At),
+		Resource:  e.Resource,
+		Requester: e.Requester,
 		From:      string(e.From),
 		To:        string(e.To),
+		SourceIP:  e.SourceIP,
+		UserAgent: e.UserAgent,
 		Detail:    e.Detail,
 	}
+	if e.Requester != "" {
+		it.GSI4PK, it.GSI4SK = auditRequesterKey(e.Requester, month), sk
+	}
+	if e.Resource != "" {
+		it.GSI6PK, it.GSI6SK = auditResourceKey(e.Resource, month), sk
+	}
+	return it
 }
 
 func (it eventItem) event() (access.Event, error) {
 	at, err := parseTime(it.At)
 	if err != nil {
-		return access.Event{}, fmt.Errorf("event %s: %w", it.SK, err)
+		return access.Event{}, fmt.Errorf("event %s %s: %w", it.PK, it.SK, err)
 	}
 	return access.Event{
 		RequestID: it.RequestID, Type: it.Type, Actor: it.Actor, At: at,
-		From: access.Status(it.From), To: access.Status(it.To), Detail: it.Detail,
+		Resource: it.Resource, Requester: it.Requester,
+		From: access.Status(it.From), To: access.Status(it.To),
+		SourceIP: it.SourceIP, UserAgent: it.UserAgent, Detail: it.Detail,
 	}, nil
 }
 

@@ -17,6 +17,14 @@ const (
 	attrGSI2SK = "GSI2SK"
 	attrGSI3PK = "GSI3PK"
 	attrGSI3SK = "GSI3SK"
+	attrGSI4PK = "GSI4PK"
+	attrGSI4SK = "GSI4SK"
+	attrGSI5PK = "GSI5PK"
+	attrGSI5SK = "GSI5SK"
+	attrGSI6PK = "GSI6PK"
+	attrGSI6SK = "GSI6SK"
+	attrGSI7PK = "GSI7PK"
+	attrGSI7SK = "GSI7SK"
 	attrTTL    = "ttl"
 
 	attrStatus    = "status"
@@ -46,6 +54,12 @@ const (
 	gsi2 = "GSI2"
 	// gsi3: requests by status; audit events by day. Both sharded.
 	gsi3 = "GSI3"
+	// gsi4..gsi7: audit events by requester, actor, resource and type
+	// (each by month; types sharded).
+	gsi4 = "GSI4"
+	gsi5 = "GSI5"
+	gsi6 = "GSI6"
+	gsi7 = "GSI7"
 )
 
 // shards spreads status and day partitions so that one busy status or day
@@ -67,11 +81,39 @@ const (
 
 func requestPK(id string) string { return "REQ#" + id }
 
-func eventSK(at time.Time, typ string) string {
-	return "EVENT#" + formatTime(at) + "#" + typ
-}
+// Events live in partitions of their own, apart from the request they
+// record, so that IAM can deny updating or deleting them by partition key
+// prefix (dynamodb:LeadingKeys "EVENT#*") while the request stays
+// writable.
+const eventPKPrefix = "EVENT#"
 
-const eventSKPrefix = "EVENT#"
+func eventPK(id string) string { return eventPKPrefix + id }
+
+func eventSK(at time.Time, typ string) string { return formatTime(at) + "#" + typ }
+
+// auditSK orders events in every audit index: by time, then request and
+// type, which together make it unique.
+func auditSK(at time.Time, id, typ string) string { return formatTime(at) + "#" + id + "#" + typ }
+
+// Audit index partitions. People, actors and resources are bucketed by
+// month: their events are few enough per month, and a search over a year
+// is twelve queries. Types are bucketed by month too but sharded eight
+// ways, because one type (notification_sent, say) can carry most of the
+// traffic. The stream of all events is bucketed by day and sharded.
+const (
+	monthLayout = "2006-01"
+	dayLayout   = "2006-01-02"
+)
+
+func auditRequesterKey(requester, bucket string) string { return "EVREQUESTER#" + requester + "#" + bucket }
+
+func auditActorKey(actor, bucket string) string { return "EVACTOR#" + actor + "#" + bucket }
+
+func auditResourceKey(resource, bucket string) string { return "EVRESOURCE#" + resource + "#" + bucket }
+
+func auditTypeKey(typ, bucket string, shard int) string {
+	return fmt.Sprintf("EVTYPE#%s#%s#%d", typ, bucket, shard)
+}
 
 // approvalSK marks one approver's approval at one level, under the
 // request's partition.
@@ -97,9 +139,7 @@ func statusKey(status, id string) string {
 	return fmt.Sprintf("STATUS#%s#%d", status, shardOf(id))
 }
 
-func auditDayKey(at time.Time, id string) string {
-	return fmt.Sprintf("AUDIT#%s#%d", at.UTC().Format("2006-01-02"), shardOf(id))
-}
+func auditDayKey(bucket string, shard int) string { return fmt.Sprintf("AUDIT#%s#%d", bucket, shard) }
 
 // createdKey orders a request within its requester, resource and status
 // partitions: by creation time, ties broken by id.
@@ -121,3 +161,13 @@ func leasePK(name string) string { return "LEASE#" + name }
 // idempotencyPK scopes a key to its requester, so one caller's key never
 // collides with another's.
 func idempotencyPK(requester, key string) string { return "IDEM#" + requester + "#" + key }
+
+// Auditor page sign-ins (single-use, minutes) and the sessions they open
+// (hours), each under the hash of its token.
+func signInPK(hash string) string  { return "SIGNIN#" + hash }
+func sessionPK(hash string) string { return "SESSION#" + hash }
+
+const (
+	skSignIn  = "SIGNIN"
+	skSession = "SESSION"
+)

@@ -70,6 +70,10 @@ func (s *Store) ApplyPolicy(ctx context.Context, previous int, document []byte, 
 	if err != nil {
 		return 0, fmt.Errorf("encode policy: %w", err)
 	}
+	event, err := policyEvent(ctx, version, by, at, detail)
+	if err != nil {
+		return 0, fmt.Errorf("encode policy event: %w", err)
+	}
 	cond := "attribute_not_exists(#pk)"
 	values := map[string]types.AttributeValue{}
 	if previous > 0 {
@@ -94,7 +98,7 @@ func (s *Store) ApplyPolicy(ctx context.Context, previous int, document []byte, 
 		}},
 		{Put: currentPut},
 		{Put: &types.Put{
-			TableName: &s.table, Item: policyEvent(version, by, at, detail),
+			TableName: &s.table, Item: event,
 			ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
 			ExpressionAttributeNames: map[string]string{"#pk": attrPK},
 		}},
@@ -111,23 +115,17 @@ func (s *Store) ApplyPolicy(ctx context.Context, previous int, document []byte, 
 // EventPolicyApplied is the audit event of a policy version.
 const EventPolicyApplied = "policy_applied"
 
-// policyEvent is the audit event of applying version: under the version's
-// partition, and in the day's audit index like request events.
-func policyEvent(version int, by string, at time.Time, detail map[string]string) map[string]types.AttributeValue {
-	d := map[string]types.AttributeValue{"version": &types.AttributeValueMemberS{Value: fmt.Sprint(version)}}
+// policyEvent is the audit event of applying version: in an event
+// partition of its own and in the audit indexes like request events. It
+// has no requester or resource.
+func policyEvent(ctx context.Context, version int, by string, at time.Time, detail map[string]string) (map[string]types.AttributeValue, error) {
+	d := map[string]string{"version": fmt.Sprint(version)}
 	for k, v := range detail {
-		d[k] = &types.AttributeValueMemberS{Value: v}
+		d[k] = v
 	}
-	id := fmt.Sprintf("policy-%d", version)
-	return map[string]types.AttributeValue{
-		attrPK:     &types.AttributeValueMemberS{Value: policyPK(version)},
-		attrSK:     &types.AttributeValueMemberS{Value: eventSK(at, EventPolicyApplied)},
-		attrGSI3PK: &types.AttributeValueMemberS{Value: auditDayKey(at, id)},
-		attrGSI3SK: &types.AttributeValueMemberS{Value: formatTime(at) + "#" + id},
-		"kind":     &types.AttributeValueMemberS{Value: kindEvent},
-		"type":     &types.AttributeValueMemberS{Value: EventPolicyApplied},
-		"actor":    &types.AttributeValueMemberS{Value: by},
-		"at":       timeValue(at),
-		"detail":   &types.AttributeValueMemberM{Value: d},
-	}
+	o := access.OriginOf(ctx)
+	return attributevalue.MarshalMap(newEventItem(access.Event{
+		RequestID: fmt.Sprintf("policy-%d", version), Type: EventPolicyApplied, Actor: by, At: at,
+		SourceIP: o.SourceIP, UserAgent: o.UserAgent, Detail: d,
+	}))
 }

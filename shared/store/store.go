@@ -103,7 +103,8 @@ func (s *Store) create(ctx context.Context, r *access.Request, evs []access.Even
 		}},
 	}
 	for _, ev := range evs {
-		put, err := s.putEvent(ev)
+		// The events of a new request are about it.
+		put, err := s.putEvent(ctx, ev.About(r))
 		if err != nil {
 			return fmt.Errorf("create request %s: %w", r.ID, err)
 		}
@@ -179,11 +180,10 @@ func (s *Store) History(ctx context.Context, id string) ([]access.Event, error) 
 	var events []access.Event
 	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
 		TableName:                &s.table,
-		KeyConditionExpression:   aws.String("#pk = :pk AND begins_with(#sk, :prefix)"),
-		ExpressionAttributeNames: map[string]string{"#pk": attrPK, "#sk": attrSK},
+		KeyConditionExpression:   aws.String("#pk = :pk"),
+		ExpressionAttributeNames: map[string]string{"#pk": attrPK},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk":     &types.AttributeValueMemberS{Value: requestPK(id)},
-			":prefix": &types.AttributeValueMemberS{Value: eventSKPrefix},
+			":pk": &types.AttributeValueMemberS{Value: eventPK(id)},
 		},
 		ConsistentRead: aws.Bool(true),
 	})
@@ -314,9 +314,21 @@ func key(pk, sk string) map[string]types.AttributeValue {
 	}
 }
 
-// putEvent is the transaction item that appends ev. Events are immutable:
-// the condition refuses to overwrite one.
-func (s *Store) putEvent(ev access.Event) (types.TransactWriteItem, error) {
+// putEvent is the transaction item that appends ev, with the origin of
+// the call ctx carries. Events are immutable: the condition refuses to
+// overwrite one (and the template's IAM denies updating or deleting one).
+// A request's event must name its resource and requester, or audit search
+// could not find it.
+func (s *Store) putEvent(ctx context.Context, ev access.Event) (types.TransactWriteItem, error) {
+	if ev.RequestID == "" || ev.Type == "" || ev.Actor == "" || ev.At.IsZero() {
+		return types.TransactWriteItem{}, fmt.Errorf("event %q of %q: request, type, actor and time are required", ev.Type, ev.RequestID)
+	}
+	if ev.Resource == "" || ev.Requester == "" {
+		return types.TransactWriteItem{}, fmt.Errorf("event %s of %s: resource and requester are required", ev.Type, ev.RequestID)
+	}
+	if o := access.OriginOf(ctx); ev.SourceIP == "" && ev.UserAgent == "" {
+		ev.SourceIP, ev.UserAgent = o.SourceIP, o.UserAgent
+	}
 	item, err := attributevalue.MarshalMap(newEventItem(ev))
 	if err != nil {
 		return types.TransactWriteItem{}, fmt.Errorf("encode event: %w", err)

@@ -326,7 +326,7 @@ func pendingWithLinks(t *testing.T, s *store.Store, n int) (*access.Request, []s
 	t.Helper()
 	r := mustCreate(t, s, unique(t, "alice"), t0)
 	links := newLinks(t, r.ID, n, linkCreated, time.Hour)
-	if err := s.RequestApproval(testContext(t), r.ID, 1, "task-token-"+r.ID, links, linkCreated); err != nil {
+	if err := s.RequestApproval(testContext(t), r, 1, "task-token-"+r.ID, links, linkCreated); err != nil {
 		t.Fatalf("RequestApproval: %v", err)
 	}
 	return r, links
@@ -539,7 +539,7 @@ func TestCreateRequestRoundTrip(t *testing.T) {
 			}
 
 			evs := history(t, s, give.ID)
-			wantEv := ev
+			wantEv := ev.About(&want)
 			wantEv.At = want.CreatedAt
 			if len(evs) != 1 || !eventsEqual(evs[0], wantEv) {
 				t.Fatalf("History = %s, want [%s]", jsonOf(evs), jsonOf(wantEv))
@@ -869,7 +869,7 @@ func TestTransitionBadInput(t *testing.T) {
 		{"activate a missing request", func() error { return s.Activate(ctx, missing, t0, t0.Add(time.Hour), nil) }, access.ErrNotFound},
 		{"end a missing request", func() error { return s.End(ctx, missing, access.Expired, t0, access.System, nil) }, access.ErrNotFound},
 		{"ask approval of a missing request", func() error {
-			return s.RequestApproval(ctx, missing, 1, "tok", newLinks(t, missing, 1, t0, time.Hour), t0)
+			return s.RequestApproval(ctx, &access.Request{ID: missing, Resource: "sandbox", Requester: "nobody"}, 1, "tok", newLinks(t, missing, 1, t0, time.Hour), t0)
 		}, access.ErrNotFound},
 	}
 	for _, tt := range tests {
@@ -902,7 +902,7 @@ func TestRequestApprovalStoresTokenAndLinks(t *testing.T) {
 	links := newLinks(t, r.ID, 2, at, 24*time.Hour)
 	links[1].Channel = "slack"
 
-	if err := s.RequestApproval(ctx, r.ID, 1, "tok-123", links, at); err != nil {
+	if err := s.RequestApproval(ctx, r, 1, "tok-123", links, at); err != nil {
 		t.Fatalf("RequestApproval: %v", err)
 	}
 	if tok, err := s.TaskToken(ctx, r.ID); err != nil || tok != "tok-123" {
@@ -932,9 +932,9 @@ func TestRequestApprovalStoresTokenAndLinks(t *testing.T) {
 	}
 	evs := history(t, s, r.ID)
 	want := access.Event{
-		RequestID: r.ID, Type: access.EventApprovalRequested, Actor: access.System, At: at,
+		Type: access.EventApprovalRequested, Actor: access.System, At: at,
 		Detail: map[string]string{"level": "1", "sent_to": links[0].Approver + " (email), " + links[1].Approver + " (slack)"},
-	}
+	}.About(r)
 	if len(evs) != 2 || !eventsEqual(evs[1], want) {
 		t.Errorf("History = %s, want created then %s", jsonOf(evs), jsonOf(want))
 	}
@@ -945,7 +945,7 @@ func TestRequestApprovalStoresTokenAndLinks(t *testing.T) {
 	}
 	more := newLinks(t, r.ID, 1, at.Add(2*time.Minute), time.Hour)
 	before := snap(t, r.ID, links)
-	err := s.RequestApproval(ctx, r.ID, 3, "tok-456", more, at.Add(2*time.Minute))
+	err := s.RequestApproval(ctx, r, 3, "tok-456", more, at.Add(2*time.Minute))
 	var te *access.ErrTransition
 	if !errors.As(err, &te) || te.From != access.Approved {
 		t.Errorf("RequestApproval on an approved request = %v, want ErrTransition from approved", err)
@@ -1027,9 +1027,9 @@ func TestDecideThroughLinks(t *testing.T) {
 			evs := history(t, s, r.ID)
 			last := evs[len(evs)-1]
 			wantEv := access.Event{
-				RequestID: r.ID, Type: string(tt.want), Actor: l.Approver, At: tt.at, From: access.Pending, To: tt.want,
+				Type: string(tt.want), Actor: l.Approver, At: tt.at, From: access.Pending, To: tt.want,
 				Detail: map[string]string{"level": "1", "channel": "email", "comment": "ok by me"},
-			}
+			}.About(r)
 			if tt.want == access.Approved {
 				wantEv.Detail["approvals"] = "1 of 1"
 			}

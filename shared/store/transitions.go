@@ -90,8 +90,9 @@ func (s *Store) transitionOnce(ctx context.Context, m move) error {
 	}
 	names["#pk"] = attrPK
 	values[":seen"] = &types.AttributeValueMemberS{Value: cur.Status}
-	ev, err := s.putEvent(access.Event{
+	ev, err := s.putEvent(ctx, access.Event{
 		RequestID: m.id, Type: string(m.to), Actor: m.actor, At: m.at,
+		Resource: cur.Resource, Requester: cur.Requester,
 		From: access.Status(cur.Status), To: m.to, Detail: m.detail,
 	})
 	if err != nil {
@@ -163,7 +164,8 @@ type Link struct {
 // RequestApproval records that a level's approvers were asked: it stores
 // the workflow's task token on the pending request, the hashes of the
 // links sent, and an approval_requested event, in one transaction.
-func (s *Store) RequestApproval(ctx context.Context, id string, level int, taskToken string, links []Link, at time.Time) error {
+func (s *Store) RequestApproval(ctx context.Context, r *access.Request, level int, taskToken string, links []Link, at time.Time) error {
+	id := r.ID
 	items := []types.TransactWriteItem{{Update: &types.Update{
 		TableName:                &s.table,
 		Key:                      key(requestPK(id), skRequest),
@@ -197,10 +199,10 @@ func (s *Store) RequestApproval(ctx context.Context, id string, level int, taskT
 		}})
 		approvers = append(approvers, l.Approver+" ("+l.Channel+")")
 	}
-	ev, err := s.putEvent(access.Event{
-		RequestID: id, Type: access.EventApprovalRequested, Actor: access.System, At: at,
+	ev, err := s.putEvent(ctx, access.Event{
+		Type: access.EventApprovalRequested, Actor: access.System, At: at,
 		Detail: map[string]string{"level": fmt.Sprint(level), "sent_to": strings.Join(approvers, ", ")},
-	})
+	}.About(r))
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -525,8 +526,8 @@ func TestErrors(t *testing.T) {
 			[]string{"exceeds the 4h maximum", "fix --duration"}},
 		{"not allowed by the policy", "frank", nil, []string{"request", "sandbox-admin", "--reason", "auditor wants in"}, 1,
 			[]string{"may not request", "ask a jit admin"}},
-		{"command the API lacks", "alice", nil, []string{"audit", "search"}, 2,
-			[]string{"the API does not offer audit search yet (GET /v1/audit)"}},
+		{"audit trail for a requester", "alice", nil, []string{"audit", "search"}, 1,
+			[]string{"only auditors and admins can search the audit trail", "AuditorPrincipals"}},
 		{"option the policy refuses", "alice", nil, []string{"request", "sandbox-admin", "--reason", "outage!", "--break-glass"}, 1,
 			[]string{`break-glass is not allowed for "sandbox-admin"`, "ask a jit admin"}},
 		{"unknown flag", "alice", nil, []string{"list", "--colour"}, 2,
@@ -706,4 +707,147 @@ func TestExtendAndRevoke(t *testing.T) {
 		t.Errorf("revoke of a pending request: want exit 1 and the cancel advice\n%s", res)
 	}
 	jit(t, "alice", nil, "cancel", pending)
+}
+
+// TestAudit: an auditor finds a requester's events, exports them and reads
+// the stats; the requester is refused. Other events (notifications, policy
+// evaluation, ...) may come and go: only the ones these requests must have
+// are looked for.
+func TestAudit(t *testing.T) {
+	t.Parallel()
+	// quorum is a resource no other test asks for.
+	reason := unique(t, "audit trail")
+	ask := func(why string) string {
+		res := jit(t, "alice", nil, "request", "quorum", "--duration", "10m", "--reason", why, "-q")
+		id := strings.TrimSpace(res.stdout)
+		if res.code != 0 || !idPattern.MatchString(id) {
+			t.Fatalf("request: %s", res)
+		}
+		return id
+	}
+	cancelled, pending := ask(reason+" one"), ask(reason+" two")
+	if res := jit(t, "alice", nil, "cancel", cancelled); res.code != 0 {
+		t.Fatalf("cancel: %s", res)
+	}
+	aliceARN := "arn:aws:sts::123456789012:assumed-role/Engineer/alice@example.com"
+	want := [][2]string{{cancelled, "created"}, {cancelled, "cancelled"}, {pending, "created"}}
+
+	t.Run("search", func(t *testing.T) {
+		var found map[[2]string]bool
+		var res result
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+			res = jit(t, "frank", nil, "audit", "search", "--resource", "quorum", "--since", "1h", "--all", "-o", "json")
+			if res.code != 0 {
+				t.Fatalf("audit search -o json: %s", res)
+			}
+			found = map[[2]string]bool{}
+			for _, e := range decodeJSON(t, res)["events"].([]any) {
+				ev := e.(map[string]any)
+				found[[2]string{fmt.Sprint(ev["request_id"]), fmt.Sprint(ev["type"])}] = true
+				if ev["resource"] != "quorum" {
+					t.Errorf("--resource quorum returned %v", ev)
+				}
+			}
+			if found[want[0]] && found[want[1]] && found[want[2]] || time.Now().After(deadline) {
+				break
+			}
+		}
+		for _, w := range want {
+			if !found[w] {
+				t.Errorf("no %s event of %s in\n%s", w[1], w[0], res)
+			}
+		}
+
+		res = jit(t, "frank", nil, "audit", "search", "--resource", "quorum", "--since", "1h", "--all")
+		for _, w := range []string{"TIME", "EVENT", "REQUEST", cancelled, pending, "created", "cancelled", "Engineer/alice@example.com", "pending→cancelled"} {
+			mustContain(t, res, "stdout", w)
+		}
+
+		// Filters combine: alice's cancellations.
+		res = jit(t, "frank", nil, "audit", "search", "--requester", aliceARN, "--action", "cancelled", "--since", "1h", "--all")
+		if res.code != 0 || !strings.Contains(res.stdout, cancelled) || strings.Contains(res.stdout, pending) {
+			t.Errorf("--requester alice --action cancelled: want %s only\n%s", cancelled, res)
+		}
+
+		// One event a page: the next page is named on stderr, and continues.
+		res = jit(t, "frank", nil, "audit", "search", "--resource", "quorum", "--since", "1h", "--limit", "1")
+		next := regexp.MustCompile(`jit audit search (.*--cursor \S+)`).FindStringSubmatch(res.stderr)
+		if res.code != 0 || next == nil {
+			t.Fatalf("--limit 1: want the next page on stderr\n%s", res)
+		}
+		res = jit(t, "frank", nil, append([]string{"audit", "search"}, strings.Fields(next[1])...)...)
+		if res.code != 0 || !strings.Contains(res.stdout, "1 event(s)") {
+			t.Errorf("the next page: %s", res)
+		}
+	})
+
+	t.Run("export csv", func(t *testing.T) {
+		file := filepath.Join(t.TempDir(), "audit.csv")
+		res := jit(t, "frank", nil, "audit", "export", "--format", "csv", "--resource", "quorum", "--since", "1h", "-f", file)
+		if res.code != 0 {
+			t.Fatalf("export: %s", res)
+		}
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		records, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+		if err != nil || len(records) < 4 {
+			t.Fatalf("not a CSV file with a header and events: %v\n%s", err, b)
+		}
+		if h := records[0]; len(h) < 3 || h[0] != "at" || h[1] != "request_id" || h[2] != "type" {
+			t.Errorf("header row = %q", h)
+		}
+		found := map[[2]string]bool{}
+		for _, r := range records[1:] {
+			if r[0] == "at" {
+				t.Errorf("the header row is repeated")
+			}
+			found[[2]string{r[1], r[2]}] = true
+		}
+		for _, w := range want {
+			if !found[w] {
+				t.Errorf("the export lacks the %s event of %s", w[1], w[0])
+			}
+		}
+		mustContain(t, res, "stderr", fmt.Sprintf("exported %d event(s)", len(records)-1))
+
+		res = jit(t, "frank", nil, "audit", "export", "--format", "csv", "--resource", "quorum", "--since", "1h")
+		if res.code != 0 || !strings.HasPrefix(res.stdout, "at,request_id,type,") || !strings.Contains(res.stdout, cancelled) {
+			t.Errorf("export to stdout: %s", res)
+		}
+	})
+
+	t.Run("stats", func(t *testing.T) {
+		res := jit(t, "frank", nil, "stats", "--since", "1h", "--resource", "quorum", "-o", "json")
+		doc := decodeJSON(t, res)
+		total, _ := doc["total"].(map[string]any)
+		outcomes, _ := total["outcomes"].(map[string]any)
+		if res.code != 0 || total["requests"].(float64) < 2 || outcomes["cancelled"].(float64) < 1 || doc["resource"] != "quorum" {
+			t.Fatalf("stats -o json: %s", res)
+		}
+		res = jit(t, "frank", nil, "stats")
+		if res.code != 0 {
+			t.Fatalf("stats: %s", res)
+		}
+		for _, w := range []string{"Requests created from", "Time to decision", "Auto-approved", "Escalation rate", "RESOURCE", "quorum"} {
+			mustContain(t, res, "stdout", w)
+		}
+	})
+
+	t.Run("open --print", func(t *testing.T) {
+		res := jit(t, "frank", nil, "audit", "open", "--print")
+		if res.code != 0 || !strings.Contains(res.stdout, "/audit/session/") {
+			t.Errorf("audit open --print: %s", res)
+		}
+	})
+
+	t.Run("refused for a requester", func(t *testing.T) {
+		for _, args := range [][]string{{"audit", "search", "--resource", "quorum"}, {"audit", "export"}, {"stats"}} {
+			res := jit(t, "alice", nil, args...)
+			if res.code != 1 || !strings.Contains(res.stderr, "only auditors and admins") || !strings.Contains(res.stderr, "AuditorPrincipals") {
+				t.Errorf("%v as alice: want exit 1 and who may\n%s", args, res)
+			}
+		}
+	})
 }

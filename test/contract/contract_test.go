@@ -318,7 +318,7 @@ func send(t testing.TB, who, method, path string, body []byte, headers map[strin
 	if who != "" {
 		signRequest(t, req, body, identity(t, who))
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := noRedirects.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,6 +326,10 @@ func send(t testing.TB, who, method, path string, body []byte, headers map[strin
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, resp.Header, b
 }
+
+// noRedirects answers a redirect as it is, so it can be checked against
+// the document (the auditor page's sign-in answers 303).
+var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
 func signRequest(t testing.TB, req *http.Request, body []byte, id gateway.Identity) {
 	sum := sha256.Sum256(body)
@@ -517,6 +521,56 @@ func TestResponsesMatchSchemas(t *testing.T) {
 	want(do("apply invalid", "erin", "PUT", "/v1/policy", "/v1/policy", []byte("resources: []\n"), yamlCT), 400)
 	want(do("apply as auditor", "frank", "PUT", "/v1/policy", "/v1/policy", document, yamlCT), 403)
 	want(do("apply", "erin", "PUT", "/v1/policy", "/v1/policy", document, map[string]string{"Content-Type": "application/yaml", "If-Match": strconv.Itoa(version)}), 200)
+
+	// Audit search, export, stats.
+	const auditR, exportR = "/v1/audit", "/v1/audit/export"
+	first := want(do("audit search", "frank", "GET", auditR, auditR+"?resource=sandbox-admin&limit=2", nil, nil), 200)
+	if cur, _ := first["next_cursor"].(string); cur != "" {
+		want(do("audit search page 2", "frank", "GET", auditR, auditR+"?resource=sandbox-admin&limit=2&cursor="+url.QueryEscape(cur), nil, nil), 200)
+		want(do("audit cursor of another search", "frank", "GET", auditR, auditR+"?resource=quorum&cursor="+url.QueryEscape(cur), nil, nil), 400)
+	} else {
+		t.Error("an audit search of two with more events has no next_cursor")
+	}
+	want(do("audit search by action", "erin", "GET", auditR, auditR+"?action=created&requester="+url.QueryEscape(fmt.Sprint(created["requester"])), nil, nil), 200)
+	want(do("audit unknown filter", "frank", "GET", auditR, auditR+"?colour=red", nil, nil), 400)
+	want(do("audit bad period", "frank", "GET", auditR, auditR+"?from=yesterday", nil, nil), 400)
+	want(do("audit as requester", "alice", "GET", auditR, auditR, nil, nil), 403)
+	want(do("audit unsigned", "", "GET", auditR, auditR, nil, nil), 403)
+	csvPage := do("export csv", "frank", "GET", exportR, exportR+"?resource=sandbox-admin&limit=3", nil, nil)
+	want(csvPage, 200)
+	if !strings.HasPrefix(string(csvPage.body), "at,request_id,type,actor") || csvPage.header.Get("Jit-Next-Cursor") == "" {
+		t.Errorf("export csv: header %v body %.200s", csvPage.header, csvPage.body)
+	}
+	want(do("export json", "frank", "GET", exportR, exportR+"?format=json&action=created", nil, nil), 200)
+	want(do("export bad format", "frank", "GET", exportR, exportR+"?format=xml", nil, nil), 400)
+	want(do("export as requester", "alice", "GET", exportR, exportR, nil, nil), 403)
+	want(do("stats", "frank", "GET", "/v1/stats", "/v1/stats", nil, nil), 200)
+	want(do("stats of a resource", "erin", "GET", "/v1/stats", "/v1/stats?resource=sandbox-admin", nil, nil), 200)
+	want(do("stats too long", "frank", "GET", "/v1/stats", "/v1/stats?from=2020-01-01T00:00:00Z", nil, nil), 400)
+	want(do("stats as requester", "alice", "GET", "/v1/stats", "/v1/stats", nil, nil), 403)
+
+	// The auditor page: sign in with a link from the API, then browse.
+	const sessionsR = "/v1/audit/sessions"
+	want(do("sign-in as requester", "alice", "POST", sessionsR, sessionsR, nil, nil), 403)
+	signIn := want(do("sign-in link", "frank", "POST", sessionsR, sessionsR, nil, nil), 201)
+	u, err := url.Parse(fmt.Sprint(signIn["url"]))
+	if err != nil {
+		t.Fatalf("sign-in url %v: %v", signIn["url"], err)
+	}
+	want(do("page without session", "", "GET", "/audit", "/audit", nil, nil), 401)
+	want(do("sign-in malformed", "", "GET", "/audit/session/{token}", "/audit/session/nope", nil, nil), 404)
+	in := do("sign in", "", "GET", "/audit/session/{token}", u.Path, nil, nil)
+	want(in, 303)
+	want(do("sign in again", "", "GET", "/audit/session/{token}", u.Path, nil, nil), 410)
+	cookie := map[string]string{"Cookie": strings.Split(in.header.Get("Set-Cookie"), ";")[0]}
+	want(do("page", "", "GET", "/audit", "/audit?resource=sandbox-admin", nil, cookie), 200)
+	want(do("page bad filter", "", "GET", "/audit", "/audit?status=nope", nil, cookie), 400)
+	want(do("page export", "", "GET", "/audit/export", "/audit/export?resource=sandbox-admin", nil, cookie), 200)
+	want(do("page export without session", "", "GET", "/audit/export", "/audit/export", nil, nil), 401)
+	want(do("page export bad filter", "", "GET", "/audit/export", "/audit/export?from=x", nil, cookie), 400)
+	want(do("timeline", "", "GET", "/audit/requests/{id}", "/audit/requests/"+id, nil, cookie), 200)
+	want(do("timeline unknown", "", "GET", "/audit/requests/{id}", "/audit/requests/nope", nil, cookie), 404)
+	want(do("timeline without session", "", "GET", "/audit/requests/{id}", "/audit/requests/"+id, nil, nil), 401)
 
 	// Every answer against the document.
 	seen := map[string]bool{}

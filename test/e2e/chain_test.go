@@ -74,8 +74,8 @@ func history(t testing.TB, who, id string) []string {
 	t.Helper()
 	_, got := call(t, who, "GET", "/v1/requests/"+id, nil)
 	var types []string
-	for _, e := range got["history"].([]any) {
-		types = append(types, e.(map[string]any)["type"].(string))
+	for _, e := range lifecycle(got["history"].([]any)) {
+		types = append(types, e["type"].(string))
 	}
 	return types
 }
@@ -112,9 +112,10 @@ func TestTwoOfThree(t *testing.T) {
 	if code, body := decide(t, frank, "deny"); code != http.StatusConflict || !strings.Contains(body, "already approved") {
 		t.Fatalf("late deny: %d %s", code, body)
 	}
-	if h := strings.Join(history(t, "alice", id), " "); h != "created approval_requested approval approved active" {
+	if h := strings.Join(history(t, "alice", id), " "); h != "created policy_evaluated approval_requested approval approved active" {
 		t.Fatalf("history = %s", h)
 	}
+	golden(t, "two_of_three", id)
 }
 
 func TestTwoLevelsWithTicket(t *testing.T) {
@@ -149,6 +150,7 @@ func TestTwoLevelsWithTicket(t *testing.T) {
 	if got["ticket_url"] != "https://tracker.example.com/browse/INC-42" {
 		t.Errorf("ticket_url = %v", got["ticket_url"])
 	}
+	golden(t, "two_levels", id)
 }
 
 func TestDenyAtLevelTwo(t *testing.T) {
@@ -164,9 +166,10 @@ func TestDenyAtLevelTwo(t *testing.T) {
 		t.Fatalf("status = %s, want denied", got)
 	}
 	waitFor(t, "execution to end", 15*time.Second, func() bool { return executionStatus(t, id) == "SUCCEEDED" })
-	if h := strings.Join(history(t, "bob", id), " "); h != "created approval_requested level_approved approval_requested denied" {
+	if h := strings.Join(history(t, "bob", id), " "); h != "created policy_evaluated approval_requested level_approved approval_requested denied" {
 		t.Fatalf("history = %s", h)
 	}
+	golden(t, "denied_at_level_two", id)
 }
 
 func TestEscalation(t *testing.T) {
@@ -179,9 +182,10 @@ func TestEscalation(t *testing.T) {
 		t.Fatalf("escalated approval: %d %s", code, body)
 	}
 	waitFor(t, id+" active", 30*time.Second, func() bool { return status(t, id) == "active" })
-	if h := strings.Join(history(t, "alice", id), " "); h != "created approval_requested escalated approval_requested approved active" {
+	if h := strings.Join(history(t, "alice", id), " "); h != "created policy_evaluated approval_requested escalated approval_requested approved active" {
 		t.Fatalf("history = %s", h)
 	}
+	golden(t, "escalated", id)
 }
 
 func TestTimeoutEndsTimedOut(t *testing.T) {
@@ -193,6 +197,7 @@ func TestTimeoutEndsTimedOut(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(body, "timed out") {
 		t.Fatalf("link after timeout: %d %s", code, body)
 	}
+	golden(t, "timed_out", id)
 }
 
 func TestAutoApproveAndScheduledStart(t *testing.T) {
@@ -215,8 +220,7 @@ func TestAutoApproveAndScheduledStart(t *testing.T) {
 	if granted.Before(start) {
 		t.Fatalf("granted at %s, before start_at %s", granted, start)
 	}
-	hist := got["history"].([]any)
-	approved := hist[1].(map[string]any)
+	approved := lifecycle(got["history"].([]any))[2]
 	if approved["type"] != "approved" || approved["actor"] != "policy" || approved["detail"].(map[string]any)["rule"] != "short" {
 		t.Fatalf("auto-approval event = %v", approved)
 	}
@@ -230,6 +234,7 @@ func TestAutoApproveAndScheduledStart(t *testing.T) {
 	if code != http.StatusBadRequest || !strings.Contains(fmt.Sprint(got["message"]), "allows at most 1h") {
 		t.Fatalf("start too far ahead: %d %v", code, got)
 	}
+	golden(t, "auto_approved", id)
 }
 
 func TestBreakGlass(t *testing.T) {
@@ -250,9 +255,10 @@ func TestBreakGlass(t *testing.T) {
 		t.Fatalf("request not flagged break-glass: %v", got)
 	}
 	h := strings.Join(history(t, "bob", id), " ")
-	if !strings.Contains(h, "created approved") || !strings.Contains(h, "break_glass_notified") {
+	if !strings.Contains(h, "created policy_evaluated approved") || !strings.Contains(h, "break_glass_notified") {
 		t.Fatalf("history = %s", h)
 	}
+	golden(t, "break_glass", id)
 }
 
 func TestSelfApprovalRefused(t *testing.T) {
@@ -293,6 +299,7 @@ func TestCancelWhilePending(t *testing.T) {
 	if code, _ := call(t, "alice", "POST", "/v1/requests/"+id+"/cancel", nil); code != http.StatusConflict {
 		t.Fatalf("second cancel: %d, want 409", code)
 	}
+	golden(t, "cancelled", id)
 }
 
 func TestPolicyAdmin(t *testing.T) {

@@ -63,14 +63,15 @@ func TestEarlyRevoke(t *testing.T) {
 		}
 	}
 	_, got = call(t, "alice", "GET", "/v1/requests/"+id, nil)
-	hist := got["history"].([]any)
-	last := hist[len(hist)-1].(map[string]any)
+	hist := lifecycle(got["history"].([]any))
+	last := hist[len(hist)-1]
 	if last["type"] != "revoked" || !strings.Contains(last["actor"].(string), "alice@example.com") {
 		t.Fatalf("last event = %v", last)
 	}
 	if code, _ := call(t, "alice", "POST", "/v1/requests/"+id+"/revoke", nil); code != http.StatusConflict {
 		t.Fatalf("second revoke: %d, want 409", code)
 	}
+	golden(t, "revoked_early", id)
 }
 
 func TestExtend(t *testing.T) {
@@ -108,6 +109,7 @@ func TestExtend(t *testing.T) {
 	if h := strings.Join(history(t, "alice", id), " "); !strings.Contains(h, "active extended expired") {
 		t.Fatalf("history = %s", h)
 	}
+	golden(t, "extended", id)
 }
 
 func TestRevokeFailureReconciled(t *testing.T) {
@@ -148,6 +150,7 @@ func TestRevokeFailureReconciled(t *testing.T) {
 	if h := strings.Join(history(t, "alice", id), " "); !strings.HasSuffix(h, "revoke_failed reconciled expired") {
 		t.Fatalf("history = %s", h)
 	}
+	golden(t, "revoke_failed_reconciled", id)
 }
 
 func TestGrantRetriesThrottling(t *testing.T) {

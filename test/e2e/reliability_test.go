@@ -184,8 +184,7 @@ func snapshotOf(t testing.TB, c *cloud.Cloud, who, id string) snapshot {
 	body := r.JSON()
 	s := snapshot{Status: fmt.Sprint(body["status"])}
 	hist, _ := body["history"].([]any)
-	for _, e := range hist {
-		ev := e.(map[string]any)
+	for _, ev := range lifecycle(hist) {
 		s.Events = append(s.Events, fmt.Sprint(ev["type"]))
 		s.Actors = append(s.Actors, fmt.Sprint(ev["actor"]))
 	}
@@ -579,7 +578,7 @@ func TestConcurrentDecisions(t *testing.T) {
 			t.Fatalf("trust policy of %s has %d statements for %s, want 1", role, got, id)
 		}
 		s = waitStatus(t, c, "alice", id, "expired", 60*time.Second)
-		want := "created approval_requested approved active expired"
+		want := "created policy_evaluated approval_requested approved active expired"
 		if got := strings.Join(s.Events, " "); got != want {
 			t.Fatalf("history = %s, want %s", got, want)
 		}
@@ -593,7 +592,7 @@ func TestConcurrentDecisions(t *testing.T) {
 	denied := func(t *testing.T, id, role, approver string) {
 		t.Helper()
 		s := snapshotOf(t, c, "alice", id)
-		want := "created approval_requested denied"
+		want := "created policy_evaluated approval_requested denied"
 		if got := strings.Join(s.Events, " "); s.Status != "denied" || got != want {
 			t.Fatalf("status %s, history %s; want denied, %s", s.Status, got, want)
 		}

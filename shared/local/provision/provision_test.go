@@ -152,8 +152,8 @@ func assertProvisioned(t *testing.T, ctx context.Context, p *Provisioner) {
 		}
 	}
 	slices.Sort(gsis)
-	if !slices.Equal(gsis, []string{"GSI1", "GSI2", "GSI3"}) {
-		t.Errorf("GSIs = %v, want GSI1..GSI3", gsis)
+	if !slices.Equal(gsis, []string{"GSI1", "GSI2", "GSI3", "GSI4", "GSI5", "GSI6", "GSI7"}) {
+		t.Errorf("GSIs = %v, want GSI1..GSI7", gsis)
 	}
 
 	ttl, err := ddb.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String("AccessTable")})

@@ -97,8 +97,16 @@ func TestLoadProjectTemplateRoutes(t *testing.T) {
 	}
 	want := map[string][]Route{
 		"ApiFunction": {
+			{Method: "GET", Path: "/audit", IAMAuth: false},
+			{Method: "GET", Path: "/audit/export", IAMAuth: false},
+			{Method: "GET", Path: "/audit/requests/{id}", IAMAuth: false},
+			{Method: "GET", Path: "/audit/session/{token}", IAMAuth: false},
+			{Method: "GET", Path: "/v1/audit", IAMAuth: true},
+			{Method: "GET", Path: "/v1/audit/export", IAMAuth: true},
 			{Method: "GET", Path: "/v1/policy", IAMAuth: true},
 			{Method: "GET", Path: "/v1/requests", IAMAuth: true},
+			{Method: "GET", Path: "/v1/stats", IAMAuth: true},
+			{Method: "POST", Path: "/v1/audit/sessions", IAMAuth: true},
 			{Method: "GET", Path: "/v1/requests/{id}", IAMAuth: true},
 			{Method: "POST", Path: "/v1/policy/validate", IAMAuth: true},
 			{Method: "POST", Path: "/v1/requests", IAMAuth: true},
@@ -180,7 +188,7 @@ func TestLoadProjectTemplateResolves(t *testing.T) {
 		t.Fatalf("tables = %+v", tpl.Tables)
 	}
 	gsis, _ := tpl.Tables[0].Properties["GlobalSecondaryIndexes"].([]any)
-	if len(gsis) != 3 {
+	if len(gsis) != 7 {
 		t.Errorf("AccessTable GSIs = %v", gsis)
 	}
 }

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+var statsCommand = &command{
+	name: "stats", args: "[--since 30d | --from T --to T] [--resource R]",
+	summary: "how fast requests are decided and granted, and how they end (auditors and admins)",
+	about: `Summarise the requests created in a period (default the last 30 days, at
+most 92): how many, the median and 90th percentile time to a person's
+decision and to the grant, the share auto-approved by policy, break-glass
+use, the escalation rate, denials, failures and outcomes; in all and by
+resource. -o json prints the API's answer, which has the same numbers by day
+too. For auditors and admins.
+
+Period: --since 7d (or 24h, 2w) counts back from now; or --from and --to, each
+an RFC 3339 time or a date (YYYY-MM-DD, local time; --to DATE includes that
+day).`,
+	examples: `  jit stats
+  jit stats --since 7d --resource sandbox-admin
+  jit stats --from 2026-10-01 --to 2026-12-31 -o json | jq .total.time_to_grant`,
+	setup: func(a *app, fs *flag.FlagSet) func(context.Context, []string, []string) error {
+		var p periodFlags
+		p.register(fs, "30d")
+		resource := fs.String("resource", "", "only requests for `RESOURCE`")
+		return func(ctx context.Context, pos, _ []string) error {
+			if len(pos) > 0 {
+				return usageErr("takes no arguments; got %s", strings.Join(quoteAll(pos), " "))
+			}
+			q := url.Values{}
+			if p.given() {
+				from, to, err := p.resolve(a.now(), a.loc, auditDefaultPeriod)
+				if err != nil {
+					return err
+				}
+				q.Set("from", from.Format(time.RFC3339))
+				q.Set("to", to.Format(time.RFC3339))
+			}
+			if r := strings.TrimSpace(*resource); r != "" {
+				q.Set("resource", r)
+			}
+			s, err := a.connect(ctx)
+			if err != nil {
+				return err
+			}
+			var rep statsReport
+			raw, err := s.api.getJSON(ctx, "/v1/stats", q, &rep)
+			if err != nil {
+				return err
+			}
+			if a.json() {
+				return a.printJSON(json.RawMessage(raw))
+			}
+			a.printStats(&rep)
+			return nil
+		}
+	},
+}
+
+// statsReport is the API's answer to GET /v1/stats.
+type statsReport struct {
+	From       time.Time               `json:"from"`
+	To         time.Time               `json:"to"`
+	Resource   string                  `json:"resource"`
+	Truncated  bool                    `json:"truncated"`
+	Total      statsNumbers            `json:"total"`
+	ByResource map[string]statsNumbers `json:"by_resource"`
+}
+
+type statsNumbers struct {
+	Requests          int            `json:"requests"`
+	TimeToDecision    spread         `json:"time_to_decision"`
+	TimeToGrant       spread         `json:"time_to_grant"`
+	AutoApproved      int            `json:"auto_approved"`
+	AutoApprovedShare float64        `json:"auto_approved_share"`
+	BreakGlass        int            `json:"break_glass"`
+	Escalated         int            `json:"escalated"`
+	EscalationRate    float64        `json:"escalation_rate"`
+	Outcomes          map[string]int `json:"outcomes"`
+	Denied            int            `json:"denied"`
+	Failed            int            `json:"failed"`
+}
+
+type spread struct {
+	Count         int     `json:"count"`
+	MedianSeconds float64 `json:"median_seconds"`
+	P90Seconds    float64 `json:"p90_seconds"`
+}
+
+// text is "median 4m12s, p90 31m" or "-" when nothing was measured.
+func (s spread) text() string {
+	if s.Count == 0 {
+		return "-"
+	}
+	return "median " + seconds(s.MedianSeconds) + ", p90 " + seconds(s.P90Seconds)
+}
+
+// short is "4m12s / 31m".
+func (s spread) short() string {
+	if s.Count == 0 {
+		return "-"
+	}
+	return seconds(s.MedianSeconds) + " / " + seconds(s.P90Seconds)
+}
+
+func seconds(s float64) string {
+	if s < 1 {
+		return "<1s"
+	}
+	return roundDuration(time.Duration(s * float64(time.Second)))
+}
+
+// percent is a share (0 to 1) for people: "28.6%".
+func percent(share float64) string {
+	p := strconv.FormatFloat(math.Round(share*1000)/10, 'f', -1, 64)
+	return p + "%"
+}
+
+func (a *app) printStats(r *statsReport) {
+	days := int(math.Round(r.To.Sub(r.From).Hours() / 24))
+	period := fmt.Sprintf("%s to %s (%d day(s))", r.From.In(a.loc).Format("2006-01-02 15:04"), r.To.In(a.loc).Format("2006-01-02 15:04 MST"), days)
+	what := "Requests"
+	if r.Resource != "" {
+		what = "Requests for " + r.Resource
+	}
+	t := r.Total
+	if t.Requests == 0 {
+		fmt.Fprintf(a.stdout, "No requests%s were created from %s.\n", strings.TrimPrefix(what, "Requests"), period)
+		return
+	}
+	fmt.Fprintf(a.stdout, "%s created from %s\n\n", what, period)
+	var rows [][]string
+	row := func(k, v string) { rows = append(rows, []string{"  " + k, v}) }
+	row("Requests", strconv.Itoa(t.Requests))
+	row("Time to decision", t.TimeToDecision.text()+countText(t.TimeToDecision.Count, "decided by a person"))
+	row("Time to grant", t.TimeToGrant.text()+countText(t.TimeToGrant.Count, "granted"))
+	row("Auto-approved", fmt.Sprintf("%s (%d by policy)", percent(t.AutoApprovedShare), t.AutoApproved))
+	row("Break-glass", strconv.Itoa(t.BreakGlass))
+	row("Escalation rate", fmt.Sprintf("%s (%d escalated)", percent(t.EscalationRate), t.Escalated))
+	row("Denied", strconv.Itoa(t.Denied))
+	row("Failed", strconv.Itoa(t.Failed))
+	row("Outcomes", outcomesText(t.Outcomes))
+	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	tw.Flush()
+	if len(r.ByResource) > 0 {
+		names := make([]string, 0, len(r.ByResource))
+		for n := range r.ByResource {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		rows = nil
+		for _, n := range names {
+			s := r.ByResource[n]
+			rows = append(rows, []string{"  " + n, strconv.Itoa(s.Requests), s.TimeToDecision.short(), s.TimeToGrant.short(),
+				percent(s.AutoApprovedShare), percent(s.EscalationRate), strconv.Itoa(s.Denied), strconv.Itoa(s.Failed)})
+		}
+		fmt.Fprintln(a.stdout)
+		table(a.stdout, []string{"  RESOURCE", "REQUESTS", "DECISION MEDIAN/P90", "GRANT MEDIAN/P90", "AUTO", "ESCALATED", "DENIED", "FAILED"}, rows)
+	}
+	if r.Truncated {
+		fmt.Fprintf(a.stdout, "\nNot every request of the period was counted (the API stops at a maximum): ask for a shorter period for exact numbers.\n")
+	}
+}
+
+func countText(n int, what string) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d %s)", n, what)
+}
+
+// outcomesText is "expired 30, active 3, denied 2", most frequent first.
+func outcomesText(m map[string]int) string {
+	type kv struct {
+		k string
+		v int
+	}
+	var out []kv
+	for k, v := range m {
+		if v > 0 {
+			out = append(out, kv{k, v})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].v != out[j].v {
+			return out[i].v > out[j].v
+		}
+		return out[i].k < out[j].k
+	})
+	var parts []string
+	for _, x := range out {
+		parts = append(parts, fmt.Sprintf("%s %d", x.k, x.v))
+	}
+	return firstNonEmpty(strings.Join(parts, ", "), "-")
+}

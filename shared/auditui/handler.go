@@ -1,0 +1,209 @@
+package auditui
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/jitaccess/jit/shared/access"
+	"github.com/jitaccess/jit/shared/api"
+	"github.com/jitaccess/jit/shared/link"
+	"github.com/jitaccess/jit/shared/policy"
+	"github.com/jitaccess/jit/shared/store"
+)
+
+// Store is what the auditor page needs from the table.
+type Store interface {
+	SearchAudit(ctx context.Context, q store.AuditQuery) (*store.AuditPage, error)
+	History(ctx context.Context, id string) ([]access.Event, error)
+	GetRequest(ctx context.Context, id string) (*access.Request, error)
+	RedeemSignIn(ctx context.Context, signInHash, sessionHash string, at, sessionExpires time.Time) (string, error)
+	AuditSession(ctx context.Context, sessionHash string, at time.Time) (string, error)
+}
+
+// Handler serves the auditor page's routes.
+type Handler struct {
+	Store  Store
+	Logger *slog.Logger
+	Now    func() time.Time
+	// Random draws session tokens (crypto/rand when nil).
+	Random io.Reader
+	// Admins and Auditors are the principal patterns allowed to read the
+	// trail, checked on every page: a session outlives nobody's removal.
+	Admins, Auditors []string
+	// SessionValidity is how long a session lasts (api.SessionValidity
+	// when zero).
+	SessionValidity time.Duration
+}
+
+// New returns a Handler on the real clock and crypto/rand.
+func New(s Store, log *slog.Logger, admins, auditors []string) *Handler {
+	return &Handler{Store: s, Logger: log, Now: time.Now, Admins: admins, Auditors: auditors}
+}
+
+// CookieName is the session cookie; its Path keeps it to the page.
+const (
+	CookieName = "jit_audit"
+	cookiePath = "/audit"
+)
+
+// Handle serves one GET /audit... event. It never returns an error: every
+// outcome is a page.
+func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	if req.RouteKey == "GET /audit/session/{token}" {
+		return h.signIn(ctx, req), nil
+	}
+	principal, refused := h.session(ctx, req)
+	if refused != nil {
+		return *refused, nil
+	}
+	switch req.RouteKey {
+	case "GET /audit":
+		return h.search(ctx, req, principal), nil
+	case "GET /audit/export":
+		return h.export(ctx, req, principal), nil
+	case "GET /audit/requests/{id}":
+		return h.timeline(ctx, req, principal), nil
+	}
+	return render(http.StatusNotFound, page{Title: "Not found", Principal: principal, Message: "There is no such page. The search is at /audit.", Tone: "warn", Back: true}), nil
+}
+
+// signIn spends a sign-in link and opens a session for its principal.
+func (h *Handler) signIn(ctx context.Context, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+	spent := page{Title: "Sign-in link not valid", Tone: "bad", SignIn: signInHelp(req),
+		Message: "This sign-in link was already used, has expired (links last 5 minutes), or was never issued. Each link works once."}
+	in, err := link.Parse(req.PathParameters["token"])
+	if err != nil {
+		return render(http.StatusNotFound, spent)
+	}
+	sess, err := link.New(h.Random)
+	if err != nil {
+		return h.internal(ctx, "", err)
+	}
+	now := h.Now().UTC()
+	validity := h.validity()
+	principal, err := h.Store.RedeemSignIn(ctx, in.Hash(), sess.Hash(), now, now.Add(validity))
+	switch {
+	case errors.Is(err, store.ErrSignInSpent):
+		return render(http.StatusGone, spent)
+	case errors.Is(err, access.ErrNotFound):
+		return render(http.StatusNotFound, spent)
+	case err != nil:
+		return h.internal(ctx, "", err)
+	}
+	if !h.mayAudit(principal) {
+		h.Logger.WarnContext(ctx, "auditor page sign-in refused", "principal", principal)
+		return render(http.StatusForbidden, notAuditor(principal))
+	}
+	h.Logger.InfoContext(ctx, "auditor page session opened", "principal", principal)
+	resp := events.APIGatewayV2HTTPResponse{
+		StatusCode: http.StatusSeeOther,
+		Headers:    map[string]string{"Location": cookiePath, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+		Cookies:    []string{sessionCookie(sess, validity)},
+	}
+	if req.Headers["sec-fetch-site"] == "cross-site" {
+		// The link was followed from another site (a chat, a web mail).
+		// Browsers treat the redirect that ends such a navigation as
+		// cross-site too and hold back a SameSite=Strict cookie, so the
+		// search would say "sign in". A link on our own page is a
+		// same-site navigation, and the cookie goes with it.
+		resp = render(http.StatusOK, page{Title: "Signed in", Message: "You are signed in as " + who(principal) + ".", Tone: "good", Continue: true})
+		resp.Cookies = []string{sessionCookie(sess, validity)}
+	}
+	return resp
+}
+
+// sessionCookie is the session token as a cookie only this page gets:
+// HttpOnly (no script could read it anyway), Secure, SameSite=Strict (no
+// other site can make the browser send it), Path=/audit. Secure works on
+// the local cloud's http://127.0.0.1 too: browsers treat loopback as a
+// secure context and keep Secure cookies it sets (test/browser checks it
+// in Chromium).
+func sessionCookie(t link.Token, validity time.Duration) string {
+	return CookieName + "=" + t.Reveal() + "; Path=" + cookiePath + "; Max-Age=" + strconv.Itoa(int(validity.Seconds())) +
+		"; HttpOnly; Secure; SameSite=Strict"
+}
+
+func (h *Handler) validity() time.Duration {
+	if h.SessionValidity > 0 {
+		return h.SessionValidity
+	}
+	return api.SessionValidity
+}
+
+// session returns the principal of the request's session, or the page
+// that refuses it.
+func (h *Handler) session(ctx context.Context, req events.APIGatewayV2HTTPRequest) (string, *events.APIGatewayV2HTTPResponse) {
+	tok, ok := sessionToken(req.Cookies)
+	if !ok {
+		resp := render(http.StatusUnauthorized, signInPage(req, "You are not signed in."))
+		return "", &resp
+	}
+	principal, err := h.Store.AuditSession(ctx, tok.Hash(), h.Now().UTC())
+	if errors.Is(err, access.ErrNotFound) {
+		resp := render(http.StatusUnauthorized, signInPage(req, "Your session has ended or is not valid."))
+		return "", &resp
+	}
+	if err != nil {
+		resp := h.internal(ctx, "", err)
+		return "", &resp
+	}
+	if !h.mayAudit(principal) {
+		h.Logger.WarnContext(ctx, "auditor page refused", "principal", principal)
+		resp := render(http.StatusForbidden, notAuditor(principal))
+		return "", &resp
+	}
+	return principal, nil
+}
+
+// sessionToken finds the session cookie among the request's cookies
+// ("name=value" each, as API Gateway delivers them).
+func sessionToken(cookies []string) (link.Token, bool) {
+	for _, c := range cookies {
+		name, value, _ := strings.Cut(strings.TrimSpace(c), "=")
+		if name != CookieName {
+			continue
+		}
+		if tok, err := link.Parse(value); err == nil {
+			return tok, true
+		}
+	}
+	return "", false
+}
+
+func (h *Handler) mayAudit(principal string) bool {
+	return principal != "" && (policy.MatchAny(h.Auditors, principal) || policy.MatchAny(h.Admins, principal))
+}
+
+func signInPage(req events.APIGatewayV2HTTPRequest, why string) page {
+	return page{Title: "Sign in to the audit trail", Message: why, Tone: "warn", SignIn: signInHelp(req)}
+}
+
+// signInHelp says how to get a sign-in link; the dev sign-in page exists
+// only in the local cloud, so it is offered only to loopback hosts.
+func signInHelp(req events.APIGatewayV2HTTPRequest) *signIn {
+	host := req.RequestContext.DomainName
+	if h, _, ok := strings.Cut(host, ":"); ok && !strings.HasPrefix(host, "[") {
+		host = h
+	}
+	return &signIn{Local: host == "127.0.0.1" || host == "localhost" || host == "[::1]" || strings.HasPrefix(host, "[::1]:")}
+}
+
+func notAuditor(principal string) page {
+	return page{Title: "Not allowed", Tone: "bad",
+		Message: "You are signed in as " + principal + ", which is not an auditor or admin of this deployment. Ask an admin to add you to AuditorPrincipals."}
+}
+
+// internal logs err and shows a page that says nothing about it.
+func (h *Handler) internal(ctx context.Context, principal string, err error) events.APIGatewayV2HTTPResponse {
+	h.Logger.ErrorContext(ctx, "auditor page failed", "principal", principal, "error", err.Error())
+	return render(http.StatusInternalServerError, page{Title: "Something went wrong", Principal: principal, Tone: "bad",
+		Message: "The page could not be loaded. Try again in a moment.", Back: principal != ""})
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/jitaccess/jit/shared/access"
+	"github.com/jitaccess/jit/shared/htmlpage"
 	"github.com/jitaccess/jit/shared/link"
 	"github.com/jitaccess/jit/shared/store"
 	"github.com/jitaccess/jit/shared/workflow"
@@ -183,7 +184,7 @@ func FuzzHandle(f *testing.F) {
 		default:
 			t.Fatalf("status %d\n%s", resp.StatusCode, resp.Body)
 		}
-		for k, v := range securityHeaders {
+		for k, v := range htmlpage.Headers() {
 			if resp.Headers[k] != v {
 				t.Fatalf("header %s = %q, want %q", k, resp.Headers[k], v)
 			}

@@ -1,13 +1,13 @@
 package decision
 
 import (
-	"bytes"
 	"fmt"
 	"html/template"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/jitaccess/jit/shared/access"
+	"github.com/jitaccess/jit/shared/htmlpage"
 )
 
 // page is everything the one decision template can show.
@@ -61,29 +61,8 @@ func summary(r *access.Request) *requestSummary {
 	return s
 }
 
-// securityHeaders: no scripts at all, styles only inline, forms only back
-// here, no framing, and no Referer that would carry the token elsewhere.
-var securityHeaders = map[string]string{
-	"Content-Type":            "text/html; charset=utf-8",
-	"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-	"Referrer-Policy":         "no-referrer",
-	"X-Content-Type-Options":  "nosniff",
-	"X-Frame-Options":         "DENY",
-	"Cache-Control":           "no-store",
-}
-
 func render(status int, p page) events.APIGatewayV2HTTPResponse {
-	var b bytes.Buffer
-	if err := pageTemplate.Execute(&b, p); err != nil {
-		status = 500
-		b.Reset()
-		b.WriteString("<!doctype html><title>Error</title><p>Something went wrong. Nothing was decided.</p>")
-	}
-	headers := make(map[string]string, len(securityHeaders))
-	for k, v := range securityHeaders {
-		headers[k] = v
-	}
-	return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: headers, Body: b.String()}
+	return htmlpage.Render(status, pageTemplate, p, "Something went wrong. Nothing was decided.")
 }
 
 // pageTemplate is mobile first (one column, full-width controls, 48px

@@ -105,7 +105,9 @@ const (
 	dayLayout   = "2006-01-02"
 )
 
-func auditRequesterKey(requester, bucket string) string { return "EVREQUESTER#" + requester + "#" + bucket }
+func auditRequesterKey(requester, bucket string) string {
+	return "EVREQUESTER#" + requester + "#" + bucket
+}
 
 func auditActorKey(actor, bucket string) string { return "EVACTOR#" + actor + "#" + bucket }
 

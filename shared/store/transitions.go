@@ -35,6 +35,10 @@ type move struct {
 // errAlso is returned when one of move.also failed its condition.
 var errAlso = errors.New("a linked item failed its condition")
 
+// errMovedMeanwhile: the request changed status between the read and the
+// write, to one the move is still allowed from; transition tries again.
+var errMovedMeanwhile = errors.New("the status changed meanwhile")
+
 // transition makes the move, retrying a few times when DynamoDB cancels it
 // because another transaction touched the same items at the same moment:
 // the retry re-reads the status, so the loser of a race gets
@@ -42,10 +46,16 @@ var errAlso = errors.New("a linked item failed its condition")
 func (s *Store) transition(ctx context.Context, m move) error {
 	var err error
 	for attempt := 0; attempt < 4; attempt++ {
-		if err = s.transitionOnce(ctx, m); !transactionConflict(err) {
+		if err = s.transitionOnce(ctx, m); !transactionConflict(err) && !errors.Is(err, errMovedMeanwhile) {
 			return err
 		}
 		time.Sleep(time.Duration(10+rand.IntN(40)) * time.Millisecond)
+	}
+	if errors.Is(err, errMovedMeanwhile) {
+		// Still moving after every attempt: report what it is now.
+		if cur, gerr := s.getRequestItem(ctx, m.id); gerr == nil {
+			return &access.ErrTransition{ID: m.id, From: access.Status(cur.Status), To: m.to}
+		}
 	}
 	return fmt.Errorf("move %s to %s: %w", m.id, m.to, ErrConflict)
 }
@@ -116,6 +126,12 @@ func (s *Store) transitionOnce(ctx context.Context, m move) error {
 		now, gerr := s.getRequestItem(ctx, m.id)
 		if gerr != nil {
 			return gerr
+		}
+		if access.CanMove(access.Status(now.Status), m.to) {
+			// Another move got there first, but this one is still allowed
+			// from where it went (a cancel racing an approval): try again
+			// from the new status.
+			return fmt.Errorf("move %s to %s: %w", m.id, m.to, errMovedMeanwhile)
 		}
 		return &access.ErrTransition{ID: m.id, From: access.Status(now.Status), To: m.to}
 	}

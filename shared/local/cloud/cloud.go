@@ -30,6 +30,7 @@ import (
 
 	"github.com/jitaccess/jit/shared/access"
 	"github.com/jitaccess/jit/shared/local/edge"
+	"github.com/jitaccess/jit/shared/local/devsignin"
 	"github.com/jitaccess/jit/shared/local/gateway"
 	"github.com/jitaccess/jit/shared/local/inbox"
 	"github.com/jitaccess/jit/shared/local/moto"
@@ -114,12 +115,14 @@ type Cloud struct {
 	Moto                     *moto.Server
 	// Table and StateMachineArn are the provisioned resources.
 	Table, StateMachineArn string
-	// Faults makes chosen AWS calls through the edge fail (failure tests;
-	// also POST/DELETE /_local/faults on the edge).
+	// Faults makes chosen AWS calls through the edge fail, or chosen
+	// functions crash mid-invocation (failure tests; also POST/DELETE
+	// /_local/faults on the edge).
 	Faults *Faults
 
 	servers []*http.Server
 	cancel  context.CancelFunc
+	log     *slog.Logger
 }
 
 // Start brings everything up and returns when the system is ready to take
@@ -127,7 +130,7 @@ type Cloud struct {
 func Start(ctx context.Context, opts Options) (c *Cloud, err error) {
 	opts.defaults()
 	log := opts.Logger
-	c = &Cloud{}
+	c = &Cloud{log: log, Faults: &Faults{}}
 	defer func() {
 		if err != nil {
 			c.Close()
@@ -181,7 +184,12 @@ func Start(ctx context.Context, opts Options) (c *Cloud, err error) {
 	}
 	c.Runner = runner.New(fns, runner.Options{Logger: log, Region: Region, AccountID: AccountID, LogOutput: opts.Output})
 	invoke := func(ctx context.Context, name string, payload []byte) ([]byte, string, error) {
-		inv, err := c.Runner.Invoke(ctx, name, payload)
+		var crash []runner.InvokeOption
+		if c.Faults.crashes(name) {
+			log.Warn("fault: this invocation crashes", "function", name)
+			crash = append(crash, runner.Crash())
+		}
+		inv, err := c.Runner.Invoke(ctx, name, payload, crash...)
 		if err != nil {
 			return nil, "", err
 		}
@@ -189,15 +197,22 @@ func Start(ctx context.Context, opts Options) (c *Cloud, err error) {
 	}
 	motoURL, _ := url.Parse(c.MotoURL)
 	var edgeHandler http.Handler = edge.New(invoke, motoURL, log)
-	c.Faults = &Faults{}
+	edgeHandler = c.requireEmulator(edgeHandler, func(r *http.Request) bool {
+		_, ok := invokeFunction(r.URL.Path)
+		return ok && r.Method == http.MethodPost
+	})
 	edgeHandler = c.Faults.wrap(edgeHandler)
 	if opts.Observe != nil {
 		edgeHandler = observe(edgeHandler, opts.Observe)
 	}
-	c.serve(edgeLn, edgeHandler)
+	edgeMux := http.NewServeMux()
+	edgeMux.HandleFunc("/_local/health", c.serveHealth)
+	edgeMux.Handle("/", edgeHandler)
+	c.serve(edgeLn, edgeMux)
 
 	bg, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
+	go c.watchEmulator(bg)
 	awsCfg := provision.EmulatorConfig(c.EdgeURL, Region)
 	p := &provision.Provisioner{AWS: awsCfg, Template: tmpl, Root: opts.Root, Resolver: res, Logger: log}
 	if err := p.Apply(ctx); err != nil {
@@ -247,8 +262,12 @@ func Start(ctx context.Context, opts Options) (c *Cloud, err error) {
 		go c.Inbox.Run(bg, opts.InboxPoll)
 	}
 	mux := http.NewServeMux()
+	mux.HandleFunc("/_local/health", c.serveHealth)
+	// Browsers cannot sign with SigV4: the dev sign-in signs the auditor
+	// page's sign-in call as a local auditor or admin.
+	mux.Handle(devsignin.Path, devsignin.New(c.Identities, c.APIURL))
 	mux.Handle("/_local/", c.Inbox)
-	mux.Handle("/", gw)
+	mux.Handle("/", c.requireEmulator(gw, nil))
 	c.serve(apiLn, mux)
 	return c, nil
 }

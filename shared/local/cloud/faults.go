@@ -3,6 +3,7 @@ package cloud
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,17 +14,48 @@ import (
 // them: throttling, a service failure, a conflict. Only the local cloud
 // has it; it exists to test retries, failed grants and revokes, and the
 // reconciler.
+//
+// One kind is not an AWS error: Code CodeCrash with Service "lambda" and
+// Operation "Invoke" makes the function's process die mid-invocation
+// (runner.Crash), however it is invoked (by the Step Functions
+// interpreter, through the edge, or by the HTTP API), and the invoke
+// answers as Lambda does for a crashed runtime: a Runtime.ExitError
+// function error, which a state's Retry can match.
 type Fault struct {
-	// Service is the SigV4 service (iam, dynamodb, states, ses, lambda).
+	// Service is the SigV4 service (iam, dynamodb, states, ses, sns,
+	// lambda).
 	Service string `json:"service"`
-	// Operation is the API operation (UpdateAssumeRolePolicy, PutItem, ...).
+	// Operation is the API operation (UpdateAssumeRolePolicy, PutItem,
+	// SendEmail, Publish, Invoke, ...).
 	Operation string `json:"operation"`
-	// Code is the AWS error code returned, e.g. Throttling, ServiceFailure.
+	// Code is the AWS error code returned, e.g. Throttling, ServiceFailure,
+	// or CodeCrash.
 	Code string `json:"code"`
+	// Function limits a lambda Invoke fault to one function (its name,
+	// e.g. GrantFunction); empty means every function. Required for
+	// CodeCrash.
+	Function string `json:"function,omitempty"`
 	// Status is the HTTP status; default 500 (400 for throttling codes).
 	Status int `json:"status,omitempty"`
 	// Count is how many calls fail; 0 or less means until cleared.
 	Count int `json:"count,omitempty"`
+}
+
+// CodeCrash is the Fault code that crashes a function mid-invocation
+// instead of answering with an AWS error.
+const CodeCrash = "Crash"
+
+// validate reports what is wrong with a fault rule.
+func (f Fault) validate() error {
+	switch {
+	case f.Service == "" || f.Operation == "" || f.Code == "":
+		return errors.New(`want {"service","operation","code","function"?,"status"?,"count"?}`)
+	case f.Code == CodeCrash && (f.Service != "lambda" || f.Operation != "Invoke" || f.Function == ""):
+		return errors.New(`a crash needs {"service":"lambda","operation":"Invoke","code":"Crash","function":NAME}`)
+	case f.Function != "" && (f.Service != "lambda" || f.Operation != "Invoke"):
+		return errors.New(`"function" applies only to service lambda, operation Invoke`)
+	}
+	return nil
 }
 
 // Faults holds the active fault rules.
@@ -32,8 +64,12 @@ type Faults struct {
 	rules []*Fault
 }
 
-// Add makes calls matching f fail.
-func (fs *Faults) Add(f Fault) {
+// Add makes calls matching f fail. It refuses a rule that could never
+// match as intended (see Fault).
+func (fs *Faults) Add(f Fault) error {
+	if err := f.validate(); err != nil {
+		return fmt.Errorf("fault: %w", err)
+	}
 	if f.Status == 0 {
 		f.Status = http.StatusInternalServerError
 		if f.Code == "Throttling" || f.Code == "ThrottlingException" {
@@ -43,6 +79,7 @@ func (fs *Faults) Add(f Fault) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	fs.rules = append(fs.rules, &f)
+	return nil
 }
 
 // Pending counts the calls counted faults will still fail (0 when all
@@ -66,12 +103,29 @@ func (fs *Faults) Clear() {
 	fs.rules = nil
 }
 
-// match returns the fault for a call, counting it down.
-func (fs *Faults) match(service, op string) *Fault {
+// match returns the error fault for a call, counting it down; resource
+// is the function of a lambda Invoke. Crash faults are not answered here
+// but where the function runs (see crashes).
+func (fs *Faults) match(service, op, resource string) *Fault {
+	return fs.take(func(f *Fault) bool {
+		return f.Code != CodeCrash && f.Service == service && f.Operation == op &&
+			(f.Function == "" || f.Function == resource)
+	})
+}
+
+// crashes reports whether this invocation of function (a name or ARN)
+// must crash, counting the fault down.
+func (fs *Faults) crashes(function string) bool {
+	name := functionOf(function)
+	return fs.take(func(f *Fault) bool { return f.Code == CodeCrash && f.Function == name }) != nil
+}
+
+// take returns a copy of the first rule that hits, counting it down.
+func (fs *Faults) take(hits func(*Fault) bool) *Fault {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	for i, f := range fs.rules {
-		if f.Service != service || f.Operation != op {
+		if !hits(f) {
 			continue
 		}
 		hit := *f
@@ -111,8 +165,8 @@ func (fs *Faults) wrap(next http.Handler) http.Handler {
 				body = b
 			}
 		}
-		op, _ := operation(r, body)
-		f := fs.match(signingService(r.Header.Get("Authorization")), op)
+		op, resource := operation(r, body)
+		f := fs.match(signingService(r.Header.Get("Authorization")), op, resource)
 		if f == nil {
 			next.ServeHTTP(w, r)
 			return
@@ -125,18 +179,28 @@ func (fs *Faults) control(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodPost:
 		var f Fault
-		if err := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&f); err != nil || f.Service == "" || f.Operation == "" || f.Code == "" {
-			http.Error(w, `{"message":"want {\"service\",\"operation\",\"code\",\"status\"?,\"count\"?}"}`, http.StatusBadRequest)
+		err := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&f)
+		if err == nil {
+			err = fs.Add(f)
+		}
+		if err != nil {
+			writeMessage(w, http.StatusBadRequest, err.Error())
 			return
 		}
-		fs.Add(f)
 		w.WriteHeader(http.StatusNoContent)
 	case http.MethodDelete:
 		fs.Clear()
 		w.WriteHeader(http.StatusNoContent)
 	default:
-		http.Error(w, `{"message":"POST a fault or DELETE them all"}`, http.StatusMethodNotAllowed)
+		writeMessage(w, http.StatusMethodNotAllowed, "POST a fault or DELETE them all")
 	}
+}
+
+func writeMessage(w http.ResponseWriter, status int, msg string) {
+	b, _ := json.Marshal(map[string]string{"message": msg}) // a map of strings always marshals
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
 }
 
 // writeAWSError answers in the failing service's protocol, so the SDK

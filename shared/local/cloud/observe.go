@@ -119,15 +119,19 @@ func invokeFunction(p string) (string, bool) {
 	if !strings.HasPrefix(p, prefix) || !strings.HasSuffix(p, suffix) || len(p) <= len(prefix)+len(suffix) {
 		return "", false
 	}
-	name := p[len(prefix) : len(p)-len(suffix)]
-	// A function ARN or partial ARN: keep the name.
+	return functionOf(p[len(prefix) : len(p)-len(suffix)]), true
+}
+
+// functionOf keeps the name of a function named by a name, a name with a
+// qualifier, or a full or partial ARN.
+func functionOf(name string) string {
 	parts := strings.Split(name, ":")
 	for i, s := range parts {
 		if s == "function" && i+1 < len(parts) {
-			return parts[i+1], true
+			return parts[i+1]
 		}
 	}
-	return parts[0], true
+	return parts[0]
 }
 
 type statusRecorder struct {

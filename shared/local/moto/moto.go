@@ -244,17 +244,25 @@ func (s *Server) waitReady(ctx context.Context, timeout time.Duration) error {
 func (s *Server) ping(ctx context.Context) bool {
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
+	return s.Ping(ctx) == nil
+}
+
+// Ping asks moto's control API whether it answers; ctx bounds the wait.
+func (s *Server) Ping(ctx context.Context) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url+"/moto-api/", nil)
 	if err != nil {
-		return false
+		return err
 	}
 	resp, err := s.http.Do(req)
 	if err != nil {
-		return false
+		return err
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
 	_ = resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s/moto-api/: %s", s.url, resp.Status)
+	}
+	return nil
 }
 
 // URL is moto's base URL, e.g. http://127.0.0.1:4567.
@@ -268,6 +276,23 @@ func (s *Server) PID() int { return s.cmd.Process.Pid }
 
 // Done is closed when the moto process has exited.
 func (s *Server) Done() <-chan struct{} { return s.done }
+
+// ExitState says how the process ended ("signal: killed", "exit status
+// 1"), or "" while it runs.
+func (s *Server) ExitState() string {
+	select {
+	case <-s.done:
+	default:
+		return ""
+	}
+	if st := s.cmd.ProcessState; st != nil {
+		return st.String()
+	}
+	if s.waitErr != nil {
+		return s.waitErr.Error()
+	}
+	return "exited"
+}
 
 // Output returns the last lines moto printed.
 func (s *Server) Output() string { return s.output.Tail() }

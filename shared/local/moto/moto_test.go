@@ -132,6 +132,38 @@ func TestStartAnswersAndStopLeavesNoProcess(t *testing.T) {
 	}
 }
 
+// TestKilledIsReported: a moto killed from outside is seen as gone, with
+// how it ended, and a ping says it does not answer instead of hanging.
+func TestKilledIsReported(t *testing.T) {
+	t.Parallel()
+	s := startMoto(t, Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.Ping(ctx); err != nil {
+		t.Fatalf("Ping of a running moto: %v", err)
+	}
+	if st := s.ExitState(); st != "" {
+		t.Fatalf("ExitState of a running moto = %q, want empty", st)
+	}
+	if err := syscall.Kill(-s.PID(), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-s.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("Done not closed after moto was killed")
+	}
+	if st := s.ExitState(); st != "signal: killed" {
+		t.Errorf("ExitState = %q, want signal: killed", st)
+	}
+	if err := s.Ping(ctx); err == nil {
+		t.Error("Ping of a dead moto succeeded")
+	}
+	if err := s.Stop(); err != nil {
+		t.Errorf("Stop after the process died: %v", err)
+	}
+}
+
 func TestStepFunctionsExecuteAfterStartAndReset(t *testing.T) {
 	t.Parallel()
 	s := startMoto(t, Options{})

@@ -8,11 +8,12 @@
 // function (pre-warmed by Start, scaled up to Function.Concurrency on
 // demand, queued beyond that), invocation dispatch, the function timeout
 // (the process is killed and the invocation fails with Sandbox.Timedout),
-// crash detection (Runtime.ExitError, restarted lazily), log forwarding and
-// statistics. Every process gets its own Runtime API listener on
-// 127.0.0.1:0, because the Runtime API identifies a caller only by the
-// address it was given, and the runner must know which process holds an
-// invocation to kill it on timeout.
+// crash detection (Runtime.ExitError, restarted lazily), crashes injected
+// on demand for failure tests (Crash), log forwarding and statistics.
+// Every process gets its own Runtime API listener on 127.0.0.1:0, because
+// the Runtime API identifies a caller only by the address it was given,
+// and the runner must know which process holds an invocation to kill it on
+// timeout.
 //
 // It must not speak the public Lambda API (the edge package maps HTTP
 // invocations onto Runner.Invoke), build binaries, read the SAM template or

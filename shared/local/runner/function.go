@@ -59,6 +59,7 @@ type call struct {
 	deadline time.Time // set before the call is handed to a process
 	start    time.Time
 	done     chan *result // buffered: the Runtime API handler never blocks
+	crash    bool         // see Crash
 }
 
 func newCall(payload []byte) *call {
@@ -326,6 +327,12 @@ func (f *function) removeProcess(p *process, crashed bool) {
 	if crashed {
 		f.stats.Crashes++
 	}
+}
+
+func (f *function) recordInjectedCrash() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.stats.InjectedCrashes++
 }
 
 func (f *function) recordColdStart(d time.Duration) {

@@ -285,6 +285,10 @@ func (p *process) handleResponse(w http.ResponseWriter, r *http.Request) {
 		writeRuntimeError(w, http.StatusBadRequest, "InvalidRequestID", "Invalid request ID")
 		return
 	}
+	if c.crash {
+		p.crashBeforeAnswer(r, c)
+		return
+	}
 	body, tooLarge, err := readLimited(r.Body, maxResponseBytes)
 	var res *result
 	switch {
@@ -312,12 +316,36 @@ func (p *process) handleError(w http.ResponseWriter, r *http.Request) {
 		writeRuntimeError(w, http.StatusBadRequest, "InvalidRequestID", "Invalid request ID")
 		return
 	}
+	if c.crash {
+		p.crashBeforeAnswer(r, c)
+		return
+	}
 	body, _, err := readLimited(r.Body, maxErrorBytes)
 	if err != nil {
 		body = []byte("reading the function error: " + err.Error())
 	}
 	c.done <- &result{kind: kindError, payload: normalizeError(body, r.Header.Get(headerErrorType))}
 	writeAccepted(w)
+}
+
+// crashBeforeAnswer kills the process as it answers an invocation that
+// must crash (see Crash). Its answer is dropped and nothing is posted to
+// c.done, so the invocation ends the way any mid-invocation exit does
+// (Runtime.ExitError), and the exit counts as a crash: the runner does not
+// mark it as its own kill. The handler returns only once the process is
+// gone, so the runtime never learns its answer was not taken.
+func (p *process) crashBeforeAnswer(r *http.Request, c *call) {
+	_, _ = io.Copy(io.Discard, r.Body)
+	p.f.recordInjectedCrash()
+	p.f.log.Warn("injected crash: killing the process before it answers", "request_id", c.id, "pid", p.pid)
+	if err := killGroup(p.cmd.Process); err != nil {
+		p.f.log.Warn("kill process", "pid", p.pid, "error", err)
+	}
+	select {
+	case <-p.exited:
+	case <-time.After(killWait):
+		p.f.log.Error("process did not exit after SIGKILL", "pid", p.pid)
+	}
 }
 
 func (p *process) handleInitError(w http.ResponseWriter, r *http.Request) {

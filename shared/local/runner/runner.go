@@ -97,12 +97,15 @@ type FunctionStats struct {
 	// Invocations counts invocations that got a result; Errors those with a
 	// function error, of which Timeouts timed out. Crashes counts processes
 	// that exited without being told to (mid-invocation, during init, or
-	// after a panic). Throttles counts invocations refused by the queue.
-	Invocations int
-	Errors      int
-	Timeouts    int
-	Crashes     int
-	Throttles   int
+	// after a panic), including the crashes injected with Crash, which
+	// InjectedCrashes counts on their own. Throttles counts invocations
+	// refused by the queue.
+	Invocations     int
+	Errors          int
+	Timeouts        int
+	Crashes         int
+	InjectedCrashes int
+	Throttles       int
 	// Processes is the number of live processes now.
 	Processes int
 }
@@ -217,6 +220,21 @@ func (r *Runner) Start(ctx context.Context) error {
 	return nil
 }
 
+// InvokeOption changes how one invocation runs.
+type InvokeOption func(*call)
+
+// Crash makes the invocation's process die mid-invocation, for testing
+// what retries a crash: the process gets the event and runs it (its side
+// effects happen), but when it posts its result or error the runner kills
+// it (SIGKILL) instead of taking the answer. The caller gets what Lambda
+// answers for a runtime that exits before answering: a function error of
+// type Runtime.ExitError, "Runtime exited with error: signal: killed".
+// The next invocation gets a fresh process. Nothing like it exists in
+// AWS; the local cloud's faults use it (cloud.Fault with Code "Crash").
+func Crash() InvokeOption {
+	return func(c *call) { c.crash = true }
+}
+
 // Invoke runs one synchronous invocation of the function called name,
 // which may be a bare name, "name:qualifier", a full function ARN
 // (arn:aws:lambda:region:account:function:name[:qualifier]) or a partial
@@ -229,7 +247,7 @@ func (r *Runner) Start(ctx context.Context) error {
 // ErrThrottled, ErrClosed, ctx's error, or a process that could not be
 // started. If ctx ends first, the invocation still runs to completion (or
 // its timeout) in the background so the process is not left half-used.
-func (r *Runner) Invoke(ctx context.Context, name string, payload []byte) (*Invocation, error) {
+func (r *Runner) Invoke(ctx context.Context, name string, payload []byte, opts ...InvokeOption) (*Invocation, error) {
 	f := r.lookup(name)
 	if f == nil {
 		return nil, fmt.Errorf("invoke %q: %w", name, ErrUnknownFunction)
@@ -250,6 +268,9 @@ func (r *Runner) Invoke(ctx context.Context, name string, payload []byte) (*Invo
 	r.mu.Unlock()
 
 	c := newCall(bytes.Clone(payload))
+	for _, o := range opts {
+		o(c)
+	}
 	type outcome struct {
 		inv *Invocation
 		err error

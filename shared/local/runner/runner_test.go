@@ -292,6 +292,53 @@ func TestCrashThenRecovery(t *testing.T) {
 	}
 }
 
+// TestInjectedCrash: an invocation made with Crash runs in its process
+// (its side effects happen), which is killed as it answers; the caller
+// gets Lambda's answer for a runtime that exited mid-invocation, and the
+// next invocation gets a fresh process.
+func TestInjectedCrash(t *testing.T) {
+	tests := []struct {
+		name       string
+		give       string
+		wantOutput string // printed by the handler before its answer was lost
+	}{
+		{name: "as it posts a result", give: `{"op":"log","lines":["handled before the crash"]}`, wantOutput: "[echo] handled before the crash"},
+		{name: "as it posts an error", give: `{"op":"error"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := &syncBuffer{}
+			r := startRunner(t, Options{LogOutput: out}, echoFunction("echo"))
+			pid := decodeReply(t, invoke(t, r, "echo", `{"op":"echo"}`)).PID
+
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			inv, err := r.Invoke(ctx, "echo", []byte(tt.give), Crash())
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := decodeError(t, inv)
+			want := "RequestId: " + inv.RequestID + " Error: Runtime exited with error: signal: killed"
+			if e.Type != "Runtime.ExitError" || e.Message != want {
+				t.Errorf("crash error = %+v, want Runtime.ExitError: %s", e, want)
+			}
+			if !strings.Contains(out.String(), tt.wantOutput) {
+				t.Errorf("function output lacks %q:\n%s", tt.wantOutput, out)
+			}
+			if alive(pid) {
+				t.Errorf("process %d still alive after the injected crash", pid)
+			}
+			if rep := decodeReply(t, invoke(t, r, "echo", `{"op":"echo"}`)); rep.PID == pid {
+				t.Errorf("invocation after the crash ran in the killed process %d", pid)
+			}
+			waitFor(t, func() bool { return r.Stats()["echo"].Crashes == 1 }, "the injected crash counted as a crash")
+			if st := r.Stats()["echo"]; st.InjectedCrashes != 1 || st.Errors != 1 || st.Invocations != 3 || st.Timeouts != 0 {
+				t.Errorf("stats = %+v", st)
+			}
+		})
+	}
+}
+
 func TestInitFailure(t *testing.T) {
 	fn := echoFunction("broken")
 	fn.Env = map[string]string{"ECHOFN_INIT": "exit"}

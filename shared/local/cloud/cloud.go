@@ -29,8 +29,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/jitaccess/jit/shared/access"
-	"github.com/jitaccess/jit/shared/local/edge"
 	"github.com/jitaccess/jit/shared/local/devsignin"
+	"github.com/jitaccess/jit/shared/local/edge"
 	"github.com/jitaccess/jit/shared/local/gateway"
 	"github.com/jitaccess/jit/shared/local/inbox"
 	"github.com/jitaccess/jit/shared/local/moto"

@@ -108,7 +108,8 @@ fuzz:
 ## a crasher fails the run and is saved under the package's testdata/fuzz/
 FUZZ_TIME    ?= 10s
 FUZZ_TARGETS := ./shared/api:FuzzCreateRequest ./shared/decision:FuzzHandle \
-	./shared/policy:FuzzParse ./shared/link:FuzzParse ./shared/local/sigv4:FuzzVerify
+	./shared/policy:FuzzParse ./shared/link:FuzzParse ./shared/local/sigv4:FuzzVerify \
+	./shared/audit:FuzzParseQuery
 # Go's fuzzing engine can end a time-bounded run with a bare "context
 # deadline exceeded" when the clock runs out while a worker is busy; with no
 # failing input written that is not a finding, so that target runs once more.

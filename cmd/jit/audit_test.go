@@ -465,7 +465,7 @@ func TestAuditRefused(t *testing.T) {
 			[]string{"stats", "--since", "100d"}, 2, []string{"stats cover at most 92 days", "fix --since / --from"}},
 		{"a bad filter", "GET /v1/audit", canned{status: 400, body: map[string]any{"error": "invalid_request", "message": "action: must be an event type", "field": "action"}},
 			[]string{"audit", "search", "--action", "Approved"}, 2, []string{"fix --action"}},
-		{"an older service", "GET /v1/audit", canned{status: 400, body: map[string]any{"error": "invalid_request", "message": "status: is not a search parameter (use ...)", "field": "status"}},
+		{"an older service", "GET /v1/audit", canned{status: 400, body: map[string]any{"error": "invalid_request", "message": "status: \"status\" is not a parameter here (use ...)", "field": "status"}},
 			[]string{"audit", "search", "--status", "denied"}, 2, []string{"the deployed service is older than this jit"}},
 	}
 	for _, tt := range tests {

@@ -151,7 +151,7 @@ func (a *app) describeAPIError(e *apiError) *exitError {
 	case e.Status == 400 || e.Status == 422:
 		out.Code = exitUsage
 		out.Hint = fieldHint(a.cmd, e.Field, e.Code)
-		if strings.Contains(e.Message, "unknown field") || strings.Contains(e.Message, "is not a search parameter") || strings.Contains(e.Message, "is not a stats parameter") {
+		if strings.Contains(e.Message, "unknown field") || strings.Contains(e.Message, "is not a parameter here") {
 			out.Hint = "the API does not take that option: the deployed service is older than this jit; leave the option out"
 		}
 	case e.Status == 403 && (a.cmd == "audit" || a.cmd == "stats"):

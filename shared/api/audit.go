@@ -170,7 +170,7 @@ func (h *Handler) stats(ctx context.Context, caller string, req events.APIGatewa
 	params := req.QueryStringParameters
 	for k := range params {
 		if k != "from" && k != "to" && k != "resource" {
-			return events.APIGatewayV2HTTPResponse{}, access.Invalid(k, "is not a stats parameter (use from, to, resource)")
+			return events.APIGatewayV2HTTPResponse{}, audit.UnknownParam(k, []string{"from", "to", "resource"})
 		}
 	}
 	q, err := audit.ParseQuery(params, h.Now(), 1, 1)

@@ -47,7 +47,7 @@ func ParseQuery(params map[string]string, now time.Time, limit, max int) (store.
 	sort.Strings(names)
 	for _, k := range names {
 		if !known[k] && k != "format" {
-			return q, access.Invalid(k, "is not a search parameter (use %s)", strings.Join(Params, ", "))
+			return q, UnknownParam(k, Params)
 		}
 	}
 	for _, f := range []struct {
@@ -117,6 +117,16 @@ func parseLimit(q *store.AuditQuery, params map[string]string, max int) error {
 		q.Limit = n
 	}
 	return nil
+}
+
+// UnknownParam refuses a query parameter that is not one of known, naming
+// it (a parameter without a name is named "query").
+func UnknownParam(name string, known []string) error {
+	field := name
+	if field == "" {
+		field = "query"
+	}
+	return access.Invalid(field, "%q is not a parameter here (use %s)", name, strings.Join(known, ", "))
 }
 
 func statusNames() []string {

@@ -36,7 +36,8 @@ func TestParseQuery(t *testing.T) {
 		field  string
 		says   string
 	}{
-		{map[string]string{"colour": "red"}, "colour", "is not a search parameter"},
+		{map[string]string{"colour": "red"}, "colour", `"colour" is not a parameter here`},
+		{map[string]string{"": "0"}, "query", `"" is not a parameter here`},
 		{map[string]string{"requester": "a b"}, "requester", "1 to 256 characters"},
 		{map[string]string{"resource": strings.Repeat("r", 257)}, "resource", "1 to 256"},
 		{map[string]string{"actor": "<script>"}, "actor", "letters, digits"},

@@ -412,7 +412,7 @@ func TestBadFilterIsShownNextToItsField(t *testing.T) {
 		{"bad status", map[string]string{"status": "lost"}, "status", "must be one of"},
 		{"bad requester", map[string]string{"requester": "<b>x</b>"}, "requester", "must be 1 to 256 characters"},
 		{"period backwards", map[string]string{"from": "2026-11-28T00:00:00Z", "to": "2026-11-01T00:00:00Z"}, "from", "must not be after to"},
-		{"unknown parameter", map[string]string{"colour": "red"}, "", "colour: is not a search parameter"},
+		{"unknown parameter", map[string]string{"colour": "red"}, "", "is not a parameter here"},
 		{"stale cursor", map[string]string{"cursor": "zzz"}, "", "cursor: this page link belongs to another search"},
 	}
 	for _, tt := range tests {

@@ -18,6 +18,12 @@ type Provider interface {
 	Remove(context.Context, Grant) error
 }
 
+// Describer is a provider that can say exactly what a grant changed, for
+// the audit trail (the statement added, the assignment held).
+type Describer interface {
+	Describe(Grant) map[string]string
+}
+
 // Store is what granting needs from the table.
 type Store interface {
 	GetRequest(context.Context, string) (*access.Request, error)
@@ -161,7 +167,15 @@ func (h *Handler) Grant(ctx context.Context, task workflow.GrantTask) (workflow.
 	if err := p.Apply(ctx, g); err != nil {
 		return workflow.GrantResult{}, surface(fmt.Errorf("grant %s: %w", r.ID, err))
 	}
-	detail := map[string]string{"role_arn": r.Target.RoleARN, "session_name": SessionName(r.Requester), "expires_at": workflow.Timestamp(expires)}
+	detail := map[string]string{"provider": r.Target.Provider, "session_name": SessionName(r.Requester), "expires_at": workflow.Timestamp(expires)}
+	if r.Target.RoleARN != "" {
+		detail["role_arn"] = r.Target.RoleARN
+	}
+	if d, ok := p.(Describer); ok {
+		for k, v := range d.Describe(g) {
+			detail[k] = v
+		}
+	}
 	if err := h.Store.Activate(ctx, r.ID, now, expires, detail); err != nil {
 		// The request moved on (e.g. revoked) while we granted: take the
 		// access back rather than leave it unrecorded.

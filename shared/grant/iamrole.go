@@ -90,17 +90,28 @@ func (e *QuotaError) Error() string {
 func (p *IAMRoleTrust) Apply(ctx context.Context, g Grant) error {
 	return p.edit(ctx, g.RoleARN, func(_ *types.Role, doc *policyDocument) {
 		doc.remove(statementID(g.RequestID))
-		doc.Statement = append(doc.Statement, map[string]any{
-			"Sid":       statementID(g.RequestID),
-			"Effect":    "Allow",
-			"Principal": map[string]any{"AWS": g.Principal},
-			"Action":    "sts:AssumeRole",
-			"Condition": map[string]any{
-				"DateLessThan": map[string]any{"aws:CurrentTime": g.ExpiresAt.UTC().Format(time.RFC3339)},
-				"StringEquals": map[string]any{"sts:RoleSessionName": SessionName(g.Principal)},
-			},
-		})
+		doc.Statement = append(doc.Statement, trustStatement(g))
 	}, nil)
+}
+
+// trustStatement is the statement a grant adds to the role's trust policy.
+func trustStatement(g Grant) map[string]any {
+	return map[string]any{
+		"Sid":       statementID(g.RequestID),
+		"Effect":    "Allow",
+		"Principal": map[string]any{"AWS": g.Principal},
+		"Action":    "sts:AssumeRole",
+		"Condition": map[string]any{
+			"DateLessThan": map[string]any{"aws:CurrentTime": g.ExpiresAt.UTC().Format(time.RFC3339)},
+			"StringEquals": map[string]any{"sts:RoleSessionName": SessionName(g.Principal)},
+		},
+	}
+}
+
+// Describe is what the granted event records: the exact statement added.
+func (p *IAMRoleTrust) Describe(g Grant) map[string]string {
+	b, _ := json.Marshal(trustStatement(g))
+	return map[string]string{"statement": string(b)}
 }
 
 // Remove takes the request's statement out of the role's trust policy and

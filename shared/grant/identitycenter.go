@@ -125,6 +125,12 @@ func (p *IdentityCenter) Apply(ctx context.Context, g Grant) error {
 	return nil
 }
 
+// Describe is what the granted event records: the assignment held.
+func (p *IdentityCenter) Describe(g Grant) map[string]string {
+	return map[string]string{"instance_arn": g.Target.InstanceARN, "permission_set_arn": g.Target.PermissionSetARN,
+		"account_id": g.Target.AccountID, "user": SessionName(g.Principal)}
+}
+
 // Remove releases the request's hold and deletes the assignment if no
 // other request holds it. Removing a request that holds nothing succeeds.
 func (p *IdentityCenter) Remove(ctx context.Context, g Grant) error {

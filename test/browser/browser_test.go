@@ -11,13 +11,8 @@
 package browser
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -26,11 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-
 	"github.com/jitaccess/jit/shared/local/cloud"
-	"github.com/jitaccess/jit/shared/local/gateway"
 	"github.com/jitaccess/jit/shared/local/inbox"
 )
 
@@ -90,53 +81,14 @@ func needChromium(t *testing.T) {
 	t.Skip("chromium not found (make chromium installs it; CHROMIUM=path chooses one)")
 }
 
-func identity(t testing.TB, name string) gateway.Identity {
-	t.Helper()
-	for _, id := range lc.Identities {
-		if id.Name == name {
-			return id
-		}
-	}
-	t.Fatalf("no identity %q", name)
-	return gateway.Identity{}
-}
-
 // call sends a SigV4-signed JSON request as who.
 func call(t testing.TB, who, method, path string, body any) (int, map[string]any) {
 	t.Helper()
-	var raw []byte
-	if body != nil {
-		var err error
-		if raw, err = json.Marshal(body); err != nil {
-			t.Fatal(err)
-		}
-	}
-	req, err := http.NewRequest(method, lc.APIURL+path, bytes.NewReader(raw))
+	code, out, err := lc.CallJSON(context.Background(), who, method, path, body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	id := identity(t, who)
-	sum := sha256.Sum256(raw)
-	creds := aws.Credentials{AccessKeyID: id.AccessKeyID, SecretAccessKey: id.SecretAccessKey}
-	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "execute-api", cloud.Region, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	b, _ := io.ReadAll(resp.Body)
-	if len(b) > 0 {
-		if err := json.Unmarshal(b, &out); err != nil {
-			t.Fatalf("%s %s: %d, body not JSON: %s", method, path, resp.StatusCode, b)
-		}
-	}
-	return resp.StatusCode, out
+	return code, out
 }
 
 // waitFor polls until cond holds or the limit passes.

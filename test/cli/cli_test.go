@@ -100,13 +100,11 @@ func run(m *testing.M) int {
 
 func identity(t testing.TB, name string) gateway.Identity {
 	t.Helper()
-	for _, id := range lc.Identities {
-		if id.Name == name {
-			return id
-		}
+	id, err := lc.Identity(name)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("no identity %q", name)
-	return gateway.Identity{}
+	return id
 }
 
 // env is the environment of a jit run as who: nothing from the machine's

@@ -477,50 +477,21 @@ func mustJSON(v any) string {
 
 func identity(t testing.TB, name string) gateway.Identity {
 	t.Helper()
-	for _, id := range lc.Identities {
-		if id.Name == name {
-			return id
-		}
+	id, err := lc.Identity(name)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("no identity %q", name)
-	return gateway.Identity{}
+	return id
 }
 
 // call sends a SigV4-signed JSON request to the API as who.
 func call(t testing.TB, who, method, path string, body any) (int, map[string]any) {
 	t.Helper()
-	var raw []byte
-	if body != nil {
-		var err error
-		if raw, err = json.Marshal(body); err != nil {
-			t.Fatal(err)
-		}
-	}
-	req, err := http.NewRequest(method, lc.APIURL+path, bytes.NewReader(raw))
+	code, out, err := lc.CallJSON(context.Background(), who, method, path, body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	id := identity(t, who)
-	sum := sha256.Sum256(raw)
-	creds := aws.Credentials{AccessKeyID: id.AccessKeyID, SecretAccessKey: id.SecretAccessKey}
-	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "execute-api", cloud.Region, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	if b, _ := io.ReadAll(resp.Body); len(b) > 0 {
-		if err := json.Unmarshal(b, &out); err != nil {
-			t.Fatalf("%s %s: %d, body not JSON: %s", method, path, resp.StatusCode, b)
-		}
-	}
-	return resp.StatusCode, out
+	return code, out
 }
 
 // ask creates a request as who and returns its id.

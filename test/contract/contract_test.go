@@ -6,13 +6,9 @@
 package contract
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -25,8 +21,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"gopkg.in/yaml.v3"
 
 	"github.com/jitaccess/jit/shared/local/cloud"
@@ -296,47 +290,23 @@ type exchange struct {
 
 func identity(t testing.TB, name string) gateway.Identity {
 	t.Helper()
-	for _, id := range lc.Identities {
-		if id.Name == name {
-			return id
-		}
+	id, err := lc.Identity(name)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("no identity %q", name)
-	return gateway.Identity{}
+	return id
 }
 
 // send makes one call on the local cloud, signed as who unless who is "".
+// Redirects are answered as they are, so they can be checked against the
+// document (the auditor page's sign-in answers 303).
 func send(t testing.TB, who, method, path string, body []byte, headers map[string]string) (int, http.Header, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(method, lc.APIURL+path, bytes.NewReader(body))
+	r, err := lc.CallAPI(context.Background(), who, method, path, body, headers)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	if who != "" {
-		signRequest(t, req, body, identity(t, who))
-	}
-	resp, err := noRedirects.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header, b
-}
-
-// noRedirects answers a redirect as it is, so it can be checked against
-// the document (the auditor page's sign-in answers 303).
-var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-
-func signRequest(t testing.TB, req *http.Request, body []byte, id gateway.Identity) {
-	sum := sha256.Sum256(body)
-	creds := aws.Credentials{AccessKeyID: id.AccessKeyID, SecretAccessKey: id.SecretAccessKey}
-	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "execute-api", cloud.Region, time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	return r.Code, r.Header, r.Body
 }
 
 func jsonBody(v any) []byte {

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jitaccess/jit/shared/local/cloud"
 	"github.com/jitaccess/jit/shared/local/gateway"
 )
 
@@ -64,7 +65,10 @@ func signingProxy(t *testing.T, upstream string) *httptest.Server {
 			if strings.HasPrefix(r.URL.Path, "/v1/policy") {
 				who = erin
 			}
-			signRequest(t, out, body, who)
+			if err := cloud.Sign(out, body, who); err != nil {
+				http.Error(w, err.Error(), http.StatusBadGateway)
+				return
+			}
 		}
 		resp, err := client.Do(out)
 		if err != nil {

@@ -5,10 +5,7 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,7 +17,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
@@ -48,13 +44,8 @@ func run(m *testing.M) int {
 
 // identity returns a local dev identity by name.
 func identity(t testing.TB, name string) gateway.Identity {
-	for _, id := range lc.Identities {
-		if id.Name == name {
-			return id
-		}
-	}
-	t.Fatalf("no identity %q", name)
-	return gateway.Identity{}
+	t.Helper()
+	return identityOf(t, lc, name)
 }
 
 // call sends a SigV4-signed request as who (unsigned when who is "").
@@ -92,37 +83,22 @@ func callWith(t testing.TB, who, method, path string, body any, headers map[stri
 
 func send(t testing.TB, who, method, path string, raw []byte, contentType string, headers map[string]string) (int, map[string]any) {
 	t.Helper()
-	req, err := http.NewRequest(method, lc.APIURL+path, bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
+	all := map[string]string{}
 	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
+		all["Content-Type"] = contentType
 	}
-	for k, v := range headers {
-		req.Header.Set(k, v)
+	for k, v := range headers { // headers win over contentType
+		all[http.CanonicalHeaderKey(k)] = v
 	}
-	if who != "" {
-		id := identity(t, who)
-		sum := sha256.Sum256(raw)
-		creds := aws.Credentials{AccessKeyID: id.AccessKeyID, SecretAccessKey: id.SecretAccessKey}
-		if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "execute-api", cloud.Region, time.Now()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	resp, err := http.DefaultClient.Do(req)
+	r, err := lc.CallAPI(context.Background(), who, method, path, raw, all)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	var out map[string]any
-	b, _ := io.ReadAll(resp.Body)
-	if len(b) > 0 {
-		if err := json.Unmarshal(b, &out); err != nil {
-			t.Fatalf("%s %s: %d, body not JSON: %s", method, path, resp.StatusCode, b)
-		}
+	out, err := r.Object()
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
 	}
-	return resp.StatusCode, out
+	return r.Code, out
 }
 
 // create asks for sandbox-admin as alice and returns the request id.
@@ -289,6 +265,19 @@ func TestApproveGrantExpire(t *testing.T) {
 	want := "created policy_evaluated approval_requested approved active expired"
 	if strings.Join(types, " ") != want {
 		t.Fatalf("history = %v, want %s", types, want)
+	}
+	// The granted event holds the exact statement the grant added.
+	_, got := call(t, "alice", "GET", "/v1/requests/"+id, nil)
+	for _, ev := range lifecycle(got["history"].([]any)) {
+		if ev["type"] != "active" {
+			continue
+		}
+		statement := fmt.Sprint(ev["detail"].(map[string]any)["statement"])
+		for _, want := range []string{`"Sid":"Jit` + id + `"`, `"Action":"sts:AssumeRole"`, `"aws:CurrentTime"`, `"sts:RoleSessionName":"alice@example.com"`} {
+			if !strings.Contains(statement, want) {
+				t.Errorf("granted event's statement lacks %s: %s", want, statement)
+			}
+		}
 	}
 	golden(t, "approved_expired", id)
 }

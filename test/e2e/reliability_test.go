@@ -30,7 +30,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -52,13 +51,7 @@ type reply struct {
 }
 
 // JSON decodes the body as an object; nil when it is not one.
-func (r reply) JSON() map[string]any {
-	var m map[string]any
-	if json.Unmarshal([]byte(r.Body), &m) != nil {
-		return nil
-	}
-	return m
-}
+func (r reply) JSON() map[string]any { return cloud.Reply{Body: []byte(r.Body)}.JSON() }
 
 // signing says how doHTTP signs a request. The zero value sends it unsigned.
 type signing struct {
@@ -83,12 +76,12 @@ func doHTTP(base, method, path string, body []byte, headers map[string]string, s
 		req.Header.Set(k, v)
 	}
 	if s.id != nil {
-		creds := aws.Credentials{AccessKeyID: s.id.AccessKeyID, SecretAccessKey: s.id.SecretAccessKey}
+		id := *s.id
 		if s.secret != "" {
-			creds.SecretAccessKey = s.secret
+			id.SecretAccessKey = s.secret
 		}
 		if s.akid != "" {
-			creds.AccessKeyID = s.akid
+			id.AccessKeyID = s.akid
 		}
 		at, region, service := time.Now(), cloud.Region, "execute-api"
 		if !s.at.IsZero() {
@@ -100,33 +93,25 @@ func doHTTP(base, method, path string, body []byte, headers map[string]string, s
 		if s.service != "" {
 			service = s.service
 		}
-		sum := sha256.Sum256(body)
-		if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), service, region, at); err != nil {
+		if err := cloud.SignFor(req, body, id, service, region, at); err != nil {
 			return reply{}, err
 		}
 	}
 	if s.after != nil {
 		s.after(req)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return reply{}, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return reply{Code: resp.StatusCode, Header: resp.Header, Body: string(b)}, err
+	r, err := cloud.Send(req)
+	return reply{Code: r.Code, Header: r.Header, Body: string(r.Body)}, err
 }
 
 // identityOf finds a local identity by name in c.
 func identityOf(t testing.TB, c *cloud.Cloud, name string) gateway.Identity {
 	t.Helper()
-	for _, id := range c.Identities {
-		if id.Name == name {
-			return id
-		}
+	id, err := c.Identity(name)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("no identity %q", name)
-	return gateway.Identity{}
+	return id
 }
 
 // apiCall is a signed JSON call on c that must get an answer.
@@ -582,8 +567,8 @@ func TestConcurrentDecisions(t *testing.T) {
 		if got := strings.Join(s.Events, " "); got != want {
 			t.Fatalf("history = %s, want %s", got, want)
 		}
-		if s.Actors[2] != approver {
-			t.Fatalf("approved by %s, want %s (the POST that won)", s.Actors[2], approver)
+		if s.Actors[3] != approver {
+			t.Fatalf("approved by %s, want %s (the POST that won)", s.Actors[3], approver)
 		}
 		if got := trustStatements(t, c, role, "Jit"+id); got != 0 {
 			t.Fatalf("after expiry the trust policy still has %d statements for %s", got, id)
@@ -596,12 +581,12 @@ func TestConcurrentDecisions(t *testing.T) {
 		if got := strings.Join(s.Events, " "); s.Status != "denied" || got != want {
 			t.Fatalf("status %s, history %s; want denied, %s", s.Status, got, want)
 		}
-		if s.Actors[2] != approver {
-			t.Fatalf("denied by %s, want %s", s.Actors[2], approver)
+		if s.Actors[3] != approver {
+			t.Fatalf("denied by %s, want %s", s.Actors[3], approver)
 		}
 		// Nothing is granted later either.
 		time.Sleep(2 * time.Second)
-		if s := snapshotOf(t, c, "alice", id); s.Status != "denied" || len(s.Events) != 3 {
+		if s := snapshotOf(t, c, "alice", id); s.Status != "denied" || len(s.Events) != 4 {
 			t.Fatalf("after the denial: %+v", s)
 		}
 		if got := trustStatements(t, c, role, "Jit"+id); got != 0 {
@@ -1139,6 +1124,35 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{name: "decide: malformed Origin", method: "POST", path: linkPath, body: []byte("decision=approve"), headers: with(formCT, "Origin", "http://[::1"), code: 403, want: []string{"submitted from another site"}, html: true},
 		{name: "decide: unknown token", method: "POST", path: "/d/" + randomToken(t), body: []byte("decision=approve"), headers: formCT, code: 404, want: []string{"Link not valid"}, html: true},
 		{name: "decide: signed requester posts a token of the wrong shape", method: "POST", path: "/d/" + fixture, body: []byte("decision=approve"), headers: formCT, sign: asBob, code: 404, want: []string{"Link not valid"}, html: true},
+		// Audit search, export, sign-in links and stats.
+		{name: "audit: as a requester", method: "GET", path: "/v1/audit", sign: asBob, code: 403, want: []string{"only auditors and admins"}},
+		{name: "audit: unsigned", method: "GET", path: "/v1/audit", code: 403, errType: "MissingAuthenticationTokenException"},
+		{name: "audit: unknown parameter", method: "GET", path: "/v1/audit?colour=" + marker, sign: asFrank, code: 400, want: []string{`"colour" is not a parameter here`}, field: "colour"},
+		{name: "audit: parameter without a name", method: "GET", path: "/v1/audit?=" + marker, sign: asFrank, code: 400, want: []string{"is not a parameter here"}, field: "query"},
+		{name: "audit: from unparseable", method: "GET", path: "/v1/audit?from=yesterday", sign: asFrank, code: 400, want: []string{"RFC 3339"}, field: "from"},
+		{name: "audit: to unparseable", method: "GET", path: "/v1/audit?to=2026-13-01T00:00:00Z", sign: asFrank, code: 400, want: []string{"RFC 3339"}, field: "to"},
+		{name: "audit: period backwards", method: "GET", path: "/v1/audit?from=2026-11-02T00:00:00Z&to=2026-11-01T00:00:00Z", sign: asFrank, code: 400, want: []string{"must not be after to"}, field: "from"},
+		{name: "audit: period over 400 days", method: "GET", path: "/v1/audit?from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z", sign: asFrank, code: 400, want: []string{"at most 400 days"}, field: "from"},
+		{name: "audit: limit 0", method: "GET", path: "/v1/audit?limit=0", sign: asFrank, code: 400, want: []string{"from 1 to 200"}, field: "limit"},
+		{name: "audit: limit 201", method: "GET", path: "/v1/audit?limit=201", sign: asFrank, code: 400, want: []string{"from 1 to 200"}, field: "limit"},
+		{name: "audit: unknown status", method: "GET", path: "/v1/audit?status=gone", sign: asFrank, code: 400, want: []string{"must be one of"}, field: "status"},
+		{name: "audit: action with capitals", method: "GET", path: "/v1/audit?action=Approved", sign: asFrank, code: 400, want: []string{"event type"}, field: "action"},
+		{name: "audit: requester with a space", method: "GET", path: "/v1/audit?requester=alice%20x", sign: asFrank, code: 400, want: []string{"1 to 256 characters"}, field: "requester"},
+		{name: "audit: resource of 300 characters", method: "GET", path: "/v1/audit?resource=" + strings.Repeat("r", 300), sign: asFrank, code: 400, want: []string{"1 to 256 characters"}, field: "resource"},
+		{name: "audit: forged cursor", method: "GET", path: "/v1/audit?cursor=" + cursor(map[string]string{"b": "2026-11", "k": "x", "q": "0000"}), sign: asFrank, code: 400, want: []string{"not a cursor returned by this list"}, field: "cursor"},
+		{name: "audit: cursor not base64", method: "GET", path: "/v1/audit?cursor=%25%25", sign: asFrank, code: 400, want: []string{"not a cursor returned by this list"}, field: "cursor"},
+		{name: "export: unknown format", method: "GET", path: "/v1/audit/export?format=xml", sign: asFrank, code: 400, want: []string{"must be csv or json"}, field: "format"},
+		{name: "export: limit 1001", method: "GET", path: "/v1/audit/export?limit=1001", sign: asFrank, code: 400, want: []string{"from 1 to 1000"}, field: "limit"},
+		{name: "export: as a requester", method: "GET", path: "/v1/audit/export", sign: asBob, code: 403, want: []string{"only auditors and admins"}},
+		{name: "sign-in link: as a requester", method: "POST", path: "/v1/audit/sessions", sign: asBob, code: 403, want: []string{"only auditors and admins"}},
+		{name: "stats: as a requester", method: "GET", path: "/v1/stats", sign: asBob, code: 403, want: []string{"only auditors and admins"}},
+		{name: "stats: unknown parameter", method: "GET", path: "/v1/stats?action=created", sign: asFrank, code: 400, want: []string{`"action" is not a parameter here`}, field: "action"},
+		{name: "stats: period over 92 days", method: "GET", path: "/v1/stats?from=2026-01-01T00:00:00Z&to=2026-11-01T00:00:00Z", sign: asFrank, code: 400, want: []string{"at most 92 days"}, field: "from"},
+		{name: "auditor page: no session", method: "GET", path: "/audit?resource=" + marker, code: 401, want: []string{"You are not signed in"}, html: true},
+		{name: "auditor page: forged session cookie", method: "GET", path: "/audit", headers: map[string]string{"Cookie": "jit_audit=" + randomToken(t)}, code: 401, want: []string{"not valid"}, html: true},
+		{name: "auditor page: export without a session", method: "GET", path: "/audit/export", code: 401, want: []string{"You are not signed in"}, html: true},
+		{name: "auditor page: unknown sign-in link", method: "GET", path: "/audit/session/" + randomToken(t), code: 404, want: []string{"Sign-in link not valid"}, html: true},
+		{name: "auditor page: malformed sign-in link", method: "GET", path: "/audit/session/nope", code: 404, want: []string{"Sign-in link not valid"}, html: true},
 	}
 
 	for _, tc := range cases {

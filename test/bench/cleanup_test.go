@@ -34,9 +34,29 @@ func dynamoDirect() *dynamodb.Client {
 }
 
 // disposable reports whether an item belongs to one request: the request
-// and its events (REQ#), decision links (LINK#) and idempotency keys (IDEM#).
+// and its approvals (REQ#), its audit events (EVENT#, a partition of their
+// own since the audit trail), decision links (LINK#) and idempotency keys
+// (IDEM#). The policy's own events (EVENT#policy-N) stay.
 func disposable(pk string) bool {
+	if strings.HasPrefix(pk, eventPrefix) {
+		return !strings.HasPrefix(pk, eventPrefix+"policy-")
+	}
 	return strings.HasPrefix(pk, "REQ#") || strings.HasPrefix(pk, "LINK#") || strings.HasPrefix(pk, "IDEM#")
+}
+
+// eventPrefix starts the partition key of a request's audit events
+// (store keys.go: eventPK).
+const eventPrefix = "EVENT#"
+
+// requestOf is the request id an item's partition key belongs to ("" for
+// items of no request).
+func requestOf(pk string) string {
+	for _, p := range []string{"REQ#", eventPrefix} {
+		if id, ok := strings.CutPrefix(pk, p); ok {
+			return id
+		}
+	}
+	return ""
 }
 
 // cleanTable deletes every disposable item except those keep protects and
@@ -68,6 +88,45 @@ func cleanTable(ctx context.Context, keep func(pk string) bool) (before, after i
 	return before, before - len(keys), nil
 }
 
+// watchTable counts the table's items every interval (directly on moto,
+// a Select=COUNT Scan) until the returned function is called, which
+// returns the counts.
+func watchTable(ctx context.Context, interval time.Duration) func() []float64 {
+	ctx, cancel := context.WithCancel(ctx)
+	var mu sync.Mutex
+	var counts []float64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		db := dynamoDirect()
+		for {
+			sleepCtx(ctx, interval)
+			if ctx.Err() != nil {
+				return
+			}
+			n := 0
+			p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String(lc.Table), Select: types.SelectCount})
+			for p.HasMorePages() {
+				page, err := p.NextPage(ctx)
+				if err != nil {
+					return
+				}
+				n += int(page.Count)
+			}
+			mu.Lock()
+			counts = append(counts, float64(n))
+			mu.Unlock()
+		}
+	}()
+	return func() []float64 {
+		cancel()
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		return counts
+	}
+}
+
 func deleteKeys(ctx context.Context, db *dynamodb.Client, keys []map[string]types.AttributeValue) error {
 	for len(keys) > 0 {
 		n := min(25, len(keys))
@@ -95,6 +154,9 @@ type janitor struct {
 	mu       sync.Mutex
 	deleted  int
 	statuses map[string]string // final status of each request cleaned
+	// keepAs, when set, names the trails the janitor copies (whole items)
+	// into the stash before deleting them, up to stashLimit of them.
+	keepAs string
 }
 
 type janitorJob struct {
@@ -123,50 +185,75 @@ func (j *janitor) close() {
 	j.wg.Wait()
 }
 
+// janitorWorkers clean at once: when moto is saturated one clean (a
+// status read, two Queries, a BatchWriteItem) takes long enough that a
+// single worker falls behind the lifecycles, and the table it should keep
+// small grows instead.
+const janitorWorkers = 3
+
 func (j *janitor) run(ctx context.Context) {
-	db := dynamoDirect()
+	work := make(chan janitorJob)
+	again := make(chan janitorJob, 4096) // not ended yet: try again later
+	var workers sync.WaitGroup
+	for range janitorWorkers {
+		workers.Go(func() {
+			db := dynamoDirect()
+			for job := range work {
+				ended, n := j.clean(ctx, db, job)
+				if !ended {
+					job.due = time.Now().Add(time.Second)
+					select {
+					case again <- job:
+					default: // full: leave the items
+					}
+					continue
+				}
+				j.mu.Lock()
+				j.deleted += n
+				j.mu.Unlock()
+			}
+		})
+	}
+	defer func() {
+		close(work)
+		workers.Wait()
+	}()
 	var later []janitorJob
 	for {
-		var job janitorJob
-		var ok bool
 		if len(later) > 0 && !time.Now().Before(later[0].due) {
-			job, later, ok = later[0], later[1:], true
-		} else {
 			select {
-			case job, ok = <-j.ch:
-				if !ok {
-					// Closed: finish what is due soon, drop the rest.
-					for _, l := range later {
-						if time.Until(l.due) < 5*time.Second {
-							sleepCtx(ctx, time.Until(l.due))
-							if ended, n := j.clean(ctx, db, l); ended {
-								j.mu.Lock()
-								j.deleted += n
-								j.mu.Unlock()
-							}
-						}
-					}
-					return
-				}
-			case <-time.After(100 * time.Millisecond):
-				continue
+			case work <- later[0]:
+				later = later[1:]
+			case job := <-again:
+				later = insertByDue(later, job)
 			case <-ctx.Done():
 				return
 			}
-		}
-		if time.Now().Before(job.due) {
-			later = insertByDue(later, job)
 			continue
 		}
-		ended, n := j.clean(ctx, db, job)
-		if !ended {
-			job.due = time.Now().Add(time.Second)
+		select {
+		case job, ok := <-j.ch:
+			if !ok {
+				// Closed: finish what is due soon, drop the rest.
+				for _, l := range later {
+					if time.Until(l.due) < 5*time.Second {
+						sleepCtx(ctx, time.Until(l.due))
+						select {
+						case work <- l:
+						case <-ctx.Done():
+							return
+						}
+					}
+				}
+				return
+			}
 			later = insertByDue(later, job)
-			continue
+		case job := <-again:
+			later = insertByDue(later, job)
+		case <-time.After(100 * time.Millisecond):
+		case <-ctx.Done():
+			return
 		}
-		j.mu.Lock()
-		j.deleted += n
-		j.mu.Unlock()
 	}
 }
 
@@ -205,27 +292,48 @@ func (j *janitor) clean(ctx context.Context, db *dynamodb.Client, job janitorJob
 		j.statuses[job.id] = st.Value
 		j.mu.Unlock()
 	}
-	var keys []map[string]types.AttributeValue
-	q := dynamodb.NewQueryPaginator(db, &dynamodb.QueryInput{
-		TableName:                 aws.String(lc.Table),
-		KeyConditionExpression:    aws.String("#pk = :pk"),
-		ExpressionAttributeNames:  map[string]string{"#pk": "PK", "#sk": "SK"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": pk},
-		ProjectionExpression:      aws.String("#pk, #sk"),
-	})
-	for q.HasMorePages() {
-		page, err := q.NextPage(ctx)
-		if err != nil {
-			return true, 0
+	// The request's items, then its audit events; whole items when the
+	// trail goes to the stash.
+	stash := j.keepAs != "" && trails.wants(j.keepAs)
+	var keys, whole []map[string]types.AttributeValue
+	for _, part := range []types.AttributeValue{pk, &types.AttributeValueMemberS{Value: eventPrefix + job.id}} {
+		in := &dynamodb.QueryInput{
+			TableName:                 aws.String(lc.Table),
+			KeyConditionExpression:    aws.String("#pk = :pk"),
+			ExpressionAttributeNames:  map[string]string{"#pk": "PK", "#sk": "SK"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": part},
+			ProjectionExpression:      aws.String("#pk, #sk"),
 		}
-		keys = append(keys, page.Items...)
+		if stash {
+			in.ProjectionExpression, in.ExpressionAttributeNames = nil, map[string]string{"#pk": "PK"}
+		}
+		q := dynamodb.NewQueryPaginator(db, in)
+		for q.HasMorePages() {
+			page, err := q.NextPage(ctx)
+			if err != nil {
+				return true, 0
+			}
+			for _, it := range page.Items {
+				keys = append(keys, map[string]types.AttributeValue{"PK": it["PK"], "SK": it["SK"]})
+			}
+			whole = append(whole, page.Items...)
+		}
 	}
 	if tok := job.link[strings.LastIndex(job.link, "/")+1:]; tok != "" {
 		sum := sha256.Sum256([]byte(tok))
-		keys = append(keys, map[string]types.AttributeValue{
+		key := map[string]types.AttributeValue{
 			"PK": &types.AttributeValueMemberS{Value: "LINK#" + hex.EncodeToString(sum[:])},
 			"SK": &types.AttributeValueMemberS{Value: "LINK"},
-		})
+		}
+		keys = append(keys, key)
+		if stash {
+			if out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(lc.Table), Key: key}); err == nil && out.Item != nil {
+				whole = append(whole, out.Item)
+			}
+		}
+	}
+	if stash {
+		trails.add(j.keepAs, whole)
 	}
 	if err := deleteKeys(ctx, db, keys); err != nil {
 		return true, 0
@@ -246,20 +354,90 @@ func (j *janitor) status(ctx context.Context, id string) string {
 }
 
 // keepers are requests the benchmarks read again later (the gateway's
-// and the handler's get and list); cleaning never deletes them.
+// and the handler's get and list); cleaning never deletes them. A request
+// only listed keeps its request item but not its audit events, which
+// nothing reads again: every transaction moto runs copies the whole
+// table, so the table holds what the steps read and no more.
 var keepers = struct {
 	sync.Mutex
-	ids map[string]bool
-}{ids: map[string]bool{}}
+	ids map[string]keeping
+}{ids: map[string]keeping{}}
 
-func keep(id string) {
+type keeping int
+
+const (
+	keepRequest keeping = iota + 1 // the request's items (REQ#)
+	keepAll                        // and its audit events (EVENT#)
+)
+
+func keep(id string, how keeping) {
 	keepers.Lock()
 	defer keepers.Unlock()
-	keepers.ids[id] = true
+	keepers.ids[id] = max(keepers.ids[id], how)
 }
 
 func isKeeper(pk string) bool {
 	keepers.Lock()
 	defer keepers.Unlock()
-	return keepers.ids[strings.TrimPrefix(pk, "REQ#")]
+	how := keepers.ids[requestOf(pk)]
+	if strings.HasPrefix(pk, eventPrefix) {
+		return how == keepAll
+	}
+	return how > 0
+}
+
+// trails are the items of finished requests the janitor was asked to
+// keep (by kind of lifecycle), for the audit step to put back: real
+// trails, written by the functions, that did not weigh on moto while the
+// other steps ran.
+var trails = &trailStash{byKind: map[string][][]map[string]types.AttributeValue{}}
+
+type trailStash struct {
+	mu     sync.Mutex
+	byKind map[string][][]map[string]types.AttributeValue
+}
+
+func (s *trailStash) wants(kind string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.byKind[kind]) < *auditTrails
+}
+
+func (s *trailStash) add(kind string, items []map[string]types.AttributeValue) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.byKind[kind]) < *auditTrails {
+		s.byKind[kind] = append(s.byKind[kind], items)
+	}
+}
+
+// take returns the stashed trails of kind and forgets them.
+func (s *trailStash) take(kind string) [][]map[string]types.AttributeValue {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.byKind[kind]
+	delete(s.byKind, kind)
+	return out
+}
+
+// putItems writes items directly on moto (BatchWriteItem: no transaction,
+// so no copy of the table per item).
+func putItems(ctx context.Context, items []map[string]types.AttributeValue) error {
+	db := dynamoDirect()
+	for len(items) > 0 {
+		n := min(25, len(items))
+		reqs := make([]types.WriteRequest, 0, n)
+		for _, it := range items[:n] {
+			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: it}})
+		}
+		items = items[n:]
+		for len(reqs) > 0 {
+			out, err := db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{lc.Table: reqs}})
+			if err != nil {
+				return fmt.Errorf("put: %w", err)
+			}
+			reqs = out.UnprocessedItems[lc.Table]
+		}
+	}
+	return nil
 }

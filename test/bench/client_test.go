@@ -41,36 +41,42 @@ func identity(name string) (gateway.Identity, error) {
 // apiCall sends a SigV4-signed request to the local HTTP API as who and
 // returns the status and body.
 func apiCall(ctx context.Context, who, method, path string, body any) (int, []byte, error) {
+	code, _, b, err := apiCallHeader(ctx, who, method, path, body)
+	return code, b, err
+}
+
+// apiCallHeader is apiCall that also returns the response's headers.
+func apiCallHeader(ctx context.Context, who, method, path string, body any) (int, http.Header, []byte, error) {
 	var raw []byte
 	if body != nil {
 		var err error
 		if raw, err = json.Marshal(body); err != nil {
-			return 0, nil, err
+			return 0, nil, nil, err
 		}
 	}
 	req, err := http.NewRequestWithContext(ctx, method, lc.APIURL+path, bytes.NewReader(raw))
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	id, err := identity(who)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	sum := sha256.Sum256(raw)
 	creds := aws.Credentials{AccessKeyID: id.AccessKeyID, SecretAccessKey: id.SecretAccessKey}
 	if err := signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "execute-api", cloud.Region, time.Now()); err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	resp, err := httpClient.Do(req)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, b, err
+	return resp.StatusCode, resp.Header, b, err
 }
 
 // requestView is the part of the API's request JSON the benchmarks read.

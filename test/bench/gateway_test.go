@@ -15,21 +15,24 @@ import (
 // (SigV4 check, API Gateway v2 event, the api function process, its AWS
 // calls through the edge) with 1, 8 and 32 concurrent clients.
 func benchGateway(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 7*time.Minute)
 	defer cancel()
 	jan := newJanitor(ctx)
 	defer jan.close()
-	// Requests the get and list steps read: one to get, and a full page
-	// of alice's to list. Cleaning between steps keeps them.
+	// Requests the get and list steps read: one to get (with its history),
+	// and a full page of alice's to list. Cleaning between steps keeps
+	// them.
 	var id string
 	for i := range 21 {
 		rid, err := create(ctx, "alice", "sandbox-admin", "10m")
 		if err != nil {
 			t.Fatal(err)
 		}
-		keep(rid)
 		if i == 0 {
 			id = rid
+			keep(rid, keepAll)
+		} else {
+			keep(rid, keepRequest)
 		}
 	}
 	ops := []struct {

@@ -156,7 +156,7 @@ func (s *handlerState) seed(b *testing.B, h *api.Handler) {
 		b.Fatalf("seed: %v %s", err, resp.Body)
 	}
 	s.id = v.ID
-	keep(v.ID)
+	keep(v.ID, keepAll)
 }
 
 // runHandler times each Handle call and splits it into the emulator's time

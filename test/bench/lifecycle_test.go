@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -59,7 +60,20 @@ type lifeSample struct {
 	grant                 window    // statement first seen by GetRole polling
 	revokeSent, revoked   time.Time // POST /v1/requests/{id}/revoke sent, 202 received
 	err                   error
+	// freshOn asks for figure 7b on this lifecycle: right after the
+	// approve's 200, search the audit trail for it (see findApproved).
+	freshOn  bool
+	fresh    freshSample
+	freshErr error
 }
+
+// janitorDelay is how long after a revoke lifecycle ends (its statement
+// gone) the janitor first looks at the request: by then the revoke
+// function has recorded the end and the workflow's last notice is on its
+// way; the janitor deletes the items once the status is final. Shorter
+// keeps moto's table, which every TransactWriteItems deep-copies once per
+// item it writes, small.
+var janitorDelay = flag.Duration("janitor-delay", 3*time.Second, "how long after a revoke lifecycle ends the janitor first tries to delete its items")
 
 // benchLifecycle measures figures 1-3 over many concurrent lifecycles.
 //
@@ -128,6 +142,10 @@ func runLifecycles(t *testing.T, mode string, n int, duration string) *Lifecycle
 	roleEdits.Store(&edges)
 	defer roleEdits.Store(nil)
 	jan := newJanitor(ctx)
+	if auditWanted() {
+		// Keep some finished trails for the audit step (figure 7).
+		jan.keepAs = mode
+	}
 
 	w := *inflight
 	mark := edgeCalls.mark()
@@ -143,12 +161,13 @@ func runLifecycles(t *testing.T, mode string, n int, duration string) *Lifecycle
 				if i >= n || ctx.Err() != nil {
 					return
 				}
-				s := &lifeSample{tg: targets[i%len(targets)]}
+				// Every third expire lifecycle also times figure 7b.
+				s := &lifeSample{tg: targets[i%len(targets)], freshOn: mode == "expire" && auditWanted() && i%3 == 0}
 				samples[i] = s
 				who := []string{"alice", "bob"}[(i/len(targets))%2]
 				s.err = oneLifecycle(ctx, s, who, mode, duration)
 				if s.id != "" {
-					due := time.Now().Add(10 * time.Second)
+					due := time.Now().Add(*janitorDelay)
 					if e, ok := s.tg.edge.expiry(s.id); ok && mode == "expire" {
 						due = e.Add(1500 * time.Millisecond)
 					}
@@ -296,6 +315,7 @@ func runLifecycles(t *testing.T, mode string, n int, duration string) *Lifecycle
 	lr.EdgeCalls = len(calls)
 	lr.EdgeCallsPerLifecycle = round3(float64(len(calls)) / float64(max(1, len(ids))))
 	lr.Invocations = invocations
+	recordFreshness(samples)
 	lr.ByOperation = opStats(calls)
 	logf("%s lifecycles: %d measured, %d not; email median %.0f ms, approve→grant median %.0f ms, hold end→removed median %.0f ms, revoke→removed median %.0f ms",
 		mode, len(ids), len(failed), lr.RequestToEmail.Median, lr.ApproveToGrant.Median, lr.HoldEndToRemoved.Median, lr.RevokeToRemoved.Median)
@@ -379,6 +399,14 @@ func oneLifecycle(ctx context.Context, s *lifeSample, who, mode, duration string
 	s.approved = time.Now()
 	if err != nil {
 		return err
+	}
+	if s.freshOn {
+		found := make(chan struct{})
+		go func() {
+			defer close(found)
+			s.fresh, s.freshErr = findApproved(ctx, who, id, s.createSent.Add(-time.Second), s.approved)
+		}()
+		defer func() { <-found }()
 	}
 	// Wait for the statement; stop early if the request ends without one.
 	deadline := time.Now().Add(15 * time.Second)

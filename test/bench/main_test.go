@@ -1,9 +1,10 @@
 // Package bench measures the system on the local cloud: lifecycle latencies
 // (request → email, approve → grant, expiry → removal), API handler and
-// gateway latency, AWS calls per request, and the functions' binary sizes
-// and cold starts. `make bench` runs it and writes bench/results.json and
-// bench/RESULTS.md; `go test ./...` only runs the unit tests here (the
-// local cloud is started only with -bench or -out).
+// gateway latency, AWS calls per request, audit search, export and
+// freshness, and the functions' binary sizes and cold starts. `make bench`
+// runs it and writes bench/results.json and bench/RESULTS.md; `go test
+// ./...` only runs the unit tests here (the local cloud is started only
+// with -bench or -out).
 package bench
 
 import (
@@ -15,6 +16,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -33,6 +36,8 @@ var (
 	coldRuns   = flag.Int("coldstarts", 20, "fresh processes per function for the cold-start figure")
 	verbose    = flag.Bool("verbose", false, "show the local cloud's, functions' and moto's output")
 	render     = flag.String("render", "", "only rewrite RESULTS.md next to this results.json (no measurements)")
+	steps      = flag.String("steps", "", "comma-separated TestBench steps to run (e.g. audit); empty runs them all")
+	budget     = flag.Duration("budget", 13*time.Minute, "time the whole run should take at most (go test's -timeout in the Makefile is 14m); the audit searches stop early rather than exceed it")
 )
 
 var (
@@ -48,6 +53,8 @@ var (
 	res = newResults()
 	// root is the repository root.
 	root string
+	// runStart is when the run began (for -budget).
+	runStart = time.Now()
 )
 
 func TestMain(m *testing.M) {
@@ -75,6 +82,7 @@ func run(m *testing.M) int {
 		return m.Run() // unit tests only (go test ./...)
 	}
 	started := time.Now()
+	runStart = started
 	var err error
 	root, err = filepath.Abs("../..")
 	if err != nil {
@@ -168,7 +176,7 @@ func needCloud(t testing.TB) {
 
 // TestBench runs the system-level measurements in a fixed order: the
 // single-request call counts first, on a quiet system, then the lifecycle
-// latencies, the gateway load, and the cold starts last.
+// latencies, the gateway load, the audit search, and the cold starts last.
 func TestBench(t *testing.T) {
 	needCloud(t)
 	for _, s := range []struct {
@@ -180,19 +188,31 @@ func TestBench(t *testing.T) {
 		{"revoke", benchRevoke},
 		{"iam-race", benchIAMRace},
 		{"gateway", benchGateway},
+		{"audit", benchAudit},
 		{"binaries", benchBinaries},
 	} {
+		if *steps != "" && !slices.Contains(strings.Split(*steps, ","), s.name) {
+			continue
+		}
 		before, after, err := cleanTable(context.Background(), isKeeper)
 		if err != nil {
 			t.Fatalf("clean table before %s: %v", s.name, err)
 		}
-		res.mu.Lock()
-		res.Tables = append(res.Tables, TableSize{Before: s.name, Items: before, Kept: after})
-		res.mu.Unlock()
+		size := TableSize{Before: s.name, Items: before, Kept: after}
 		step := time.Now()
-		if !t.Run(s.name, s.fn) {
+		sizes := watchTable(context.Background(), 5*time.Second)
+		ok := t.Run(s.name, s.fn)
+		seen := sizes()
+		size.Seconds = round3(time.Since(step).Seconds())
+		if len(seen) > 0 {
+			size.During = summarize(seen, "items")
+		}
+		res.mu.Lock()
+		res.Tables = append(res.Tables, size)
+		res.mu.Unlock()
+		if !ok {
 			t.Fatalf("%s failed; later steps skipped", s.name)
 		}
-		logf("%s done in %s", s.name, time.Since(step).Round(time.Millisecond))
+		logf("%s done in %s (table: %.0f items median, %.0f at most)", s.name, time.Since(step).Round(time.Millisecond), size.During.Median, size.During.Max)
 	}
 }

@@ -37,8 +37,11 @@ type Results struct {
 	Calls           *CallResults              `json:"aws_calls,omitempty"`
 	IAMRace         *RaceResult               `json:"iam_concurrent_grants,omitempty"`
 	Functions       []*FunctionResult         `json:"functions,omitempty"`
-	Audit           string                    `json:"audit_search"`
-	Tables          []TableSize               `json:"table_cleanups"`
+	Audit           *AuditResults             `json:"audit,omitempty"`
+	// AuditPending says why figure 7 is missing (the key results.json
+	// used before the figure existed).
+	AuditPending string      `json:"audit_search,omitempty"`
+	Tables       []TableSize `json:"table_cleanups"`
 	// PolicyParse is policy.Parse of the e2e policy, which create does on
 	// every call.
 	PolicyParse *ParseResult `json:"policy_parse,omitempty"`
@@ -52,18 +55,28 @@ type ParseResult struct {
 	BytesPerOp    int64 `json:"bytes_per_op"`
 }
 
-// TableSize is the table before a step, and what cleaning left of it.
+// TableSize is the table before a step, what cleaning left of it, and
+// its size while the step ran (counted every few seconds).
 type TableSize struct {
-	Before string `json:"before_step"`
-	Items  int    `json:"items"`
-	Kept   int    `json:"kept"`
+	Before  string  `json:"before_step"`
+	Items   int     `json:"items"`
+	Kept    int     `json:"kept"`
+	During  Summary `json:"items_during_step"`
+	Seconds float64 `json:"step_seconds"`
+}
+
+// audit is figure 7 so far (nil before the audit step).
+func (r *Results) audit() *AuditResults {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.Audit
 }
 
 func newResults() *Results {
 	return &Results{
-		Handler: map[string]*HandlerResult{},
-		Revoke:  "pending: the API has no revoke endpoint yet; expiry → access removed is measured instead",
-		Audit:   "pending (issue: audit)",
+		Handler:      map[string]*HandlerResult{},
+		Revoke:       "pending: the API has no revoke endpoint yet; expiry → access removed is measured instead",
+		AuditPending: "pending (issue: audit)",
 	}
 }
 

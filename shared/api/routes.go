@@ -374,6 +374,14 @@ func (h *Handler) extend(ctx context.Context, caller, id string, req events.APIG
 				Message: fmt.Sprintf("extending to %s in all needs an approver of %q; ask one of them to extend it (POST /v1/requests/%s/extend)", access.FormatDuration(total), r.Resource, id)}
 		}
 	}
+	// Until the grant has handed over to its Hold task there is nothing to
+	// signal: say so before recording anything, so a retry is safe.
+	if token, err := h.Store.HoldToken(ctx, id); err != nil {
+		return events.APIGatewayV2HTTPResponse{}, err
+	} else if token == "" {
+		return events.APIGatewayV2HTTPResponse{}, &apiError{Status: http.StatusConflict, Code: "busy",
+			Message: fmt.Sprintf("request %s is still being granted; nothing was changed, retry in a few seconds", id)}
+	}
 	until := r.ExpiresAt.Add(by)
 	if err := h.Store.Extend(ctx, r, *r.ExpiresAt, until, total, caller, now); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err

@@ -560,7 +560,7 @@ func auditFilters() ([]auditFilter, error) {
 
 // auditReserve is what the run still does after the audit searches: the
 // cold starts and the in-process benchmarks (about 45 s), and a margin.
-const auditReserve = 60 * time.Second
+const auditReserve = 50 * time.Second
 
 // stopped records that the searches stopped for the time budget.
 var stopped atomic.Bool
@@ -791,14 +791,16 @@ func measureExport(ctx context.Context, expected int) *AuditExport {
 		ex.EmulatorMS = round3(msOf(emulator) / float64(*auditExports))
 	}
 	// Real events for BenchmarkAuditWriteCSV: the same export as JSON.
+	// Not an export figure: if it fails, the benchmark makes events up.
 	code, body, err := apiCall(ctx, auditor, "GET", "/v1/audit/export?format=json", nil)
-	if err != nil || code != http.StatusOK {
-		fail(fmt.Errorf("export as JSON: %d %v %.300s", code, err, body))
-		return ex
-	}
 	var page searchPage
-	if err := json.Unmarshal(body, &page); err != nil {
-		fail(fmt.Errorf("export as JSON: %w", err))
+	if err == nil && code == http.StatusOK {
+		err = json.Unmarshal(body, &page)
+	} else if err == nil {
+		err = fmt.Errorf("%d %.300s", code, body)
+	}
+	if err != nil {
+		logf("audit: export as JSON for the CSV benchmark: %v", err)
 		return ex
 	}
 	auditEvents.Lock()

@@ -49,7 +49,9 @@ func main() {
 		PublicBaseURL: cfg.PublicBaseURL,
 		Admins:        cfg.Admins,
 		Auditors:      cfg.Auditors,
-		Pages:         auditui.New(db, log, cfg.Admins, cfg.Auditors),
 	}
+	pages := auditui.New(db, log, cfg.Admins, cfg.Auditors)
+	pages.Directory = h.Directory
+	h.Pages = pages
 	lambda.Start(h.Handle)
 }

@@ -313,12 +313,3 @@ func ValidID(s string) bool {
 	}
 	return true
 }
-
-// SamePerson reports whether approver (an email) is the requester (a
-// principal ARN). SSO and federated sessions carry the person's email as
-// the role session name, which is what this compares. Self-approval is
-// refused wherever this is true.
-func SamePerson(approver, requester string) bool {
-	session := requester[strings.LastIndex(requester, "/")+1:]
-	return strings.EqualFold(strings.TrimSpace(approver), session)
-}

@@ -33,8 +33,8 @@ const (
 // NextCursorHeader carries an export page's continuation.
 const NextCursorHeader = "Jit-Next-Cursor"
 
-func (h *Handler) mayAudit(caller string) error {
-	if !h.isAuditor(caller) && !h.isAdmin(caller) {
+func (h *Handler) mayAudit(ctx context.Context, caller string) error {
+	if a := h.actor(ctx, caller); !a.Auditor && !a.Admin {
 		return forbidden("auditors and admins can search the audit trail")
 	}
 	return nil
@@ -53,7 +53,7 @@ type auditEvents struct {
 
 // searchAudit answers GET /v1/audit: one page of events, newest first.
 func (h *Handler) searchAudit(ctx context.Context, caller string, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	if err := h.mayAudit(caller); err != nil {
+	if err := h.mayAudit(ctx, caller); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
 	q, err := audit.ParseQuery(withoutFormat(req.QueryStringParameters), h.Now(), auditPageSize, auditPageMax)
@@ -80,7 +80,7 @@ func eventsPage(p *store.AuditPage) auditEvents {
 // names the next in the Jit-Next-Cursor header and a Link rel="next", so
 // an export is never cut short silently.
 func (h *Handler) exportAudit(ctx context.Context, caller string, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	if err := h.mayAudit(caller); err != nil {
+	if err := h.mayAudit(ctx, caller); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
 	format := req.QueryStringParameters["format"]
@@ -140,7 +140,7 @@ func withoutFormat(params map[string]string) map[string]string {
 // valid for minutes, that signs the calling auditor into the auditor
 // page (browsers cannot sign requests with SigV4).
 func (h *Handler) createAuditSession(ctx context.Context, caller string, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	if err := h.mayAudit(caller); err != nil {
+	if err := h.mayAudit(ctx, caller); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
 	tok, err := link.New(h.Random)
@@ -164,7 +164,7 @@ func (h *Handler) createAuditSession(ctx context.Context, caller string, req eve
 // period (from, to; default the last 30 days), in all, by resource and by
 // day; ?resource= narrows it to one resource.
 func (h *Handler) stats(ctx context.Context, caller string, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	if err := h.mayAudit(caller); err != nil {
+	if err := h.mayAudit(ctx, caller); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
 	params := req.QueryStringParameters

@@ -164,7 +164,7 @@ func (h *Handler) create(ctx context.Context, caller string, req events.APIGatew
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
 	now := h.Now().UTC()
-	r, err := NewRequest(Ask(body), caller, doc, pv.Version, now)
+	r, err := NewRequest(Ask(body), doc.Directory().Identify(caller), doc, pv.Version, now)
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
@@ -340,7 +340,7 @@ func (h *Handler) baseURL(req events.APIGatewayV2HTTPRequest) string {
 // get shows a request to its requester, its approvers, admins and
 // auditors; to anyone else it does not exist, so ids cannot be probed.
 func (h *Handler) get(ctx context.Context, caller, id string) (events.APIGatewayV2HTTPResponse, error) {
-	r, err := h.visible(ctx, caller, id)
+	r, _, _, err := h.visible(ctx, caller, id)
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}

@@ -37,6 +37,20 @@ const testPolicy = `resources:
         - approvers:
             - email: ops@example.com
               principal: arn:aws:sts::123456789012:assumed-role/Ops/*
+  - name: sso
+    target:
+      provider: identity_center
+      instance_arn: arn:aws:sso:::instance/ssoins-1234567890abcdef
+      permission_set_arn: arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-1234567890abcdef
+      account_id: "123456789012"
+    requesters: ["*@example.com", "arn:aws:sts::123456789012:assumed-role/CI/*"]
+    max_duration: 1h
+    approval:
+      levels:
+        - approvers:
+            - email: carol@example.com
+identities:
+  trusted_roles: ["arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_*"]
 `
 
 const alice = "arn:aws:sts::123456789012:assumed-role/Engineer/alice@example.com"
@@ -69,10 +83,15 @@ func TestNewRequest(t *testing.T) {
 		{name: "short reason", resource: "db", duration: "15m", reason: "fix", caller: alice, wantErr: "at least 5 characters"},
 		{name: "huge reason", resource: "db", duration: "15m", reason: strings.Repeat("x", 1001), caller: alice, wantErr: "the limit is 1000"},
 		{name: "only approver is the requester", resource: "solo", duration: "15m", reason: "fix", caller: "arn:aws:sts::123456789012:assumed-role/Ops/ops@example.com", wantStatus: http.StatusUnprocessableEntity},
+		{name: "only approver is the requester by bound principal", resource: "solo", duration: "15m", reason: "fix", caller: "arn:aws:sts::123456789012:assumed-role/Ops/deploy-7", wantStatus: http.StatusUnprocessableEntity},
+		{name: "only approver is the requester by session name on any role", resource: "solo", duration: "15m", reason: "fix", caller: "arn:aws:sts::123456789012:assumed-role/CI/ops@example.com", wantStatus: http.StatusUnprocessableEntity},
+		{name: "account root", resource: "solo", duration: "15m", reason: "fix", caller: "arn:aws:iam::123456789012:root", wantStatus: http.StatusForbidden},
+		{name: "identity center needs an identified person", resource: "sso", duration: "15m", reason: "fix", caller: "arn:aws:sts::123456789012:assumed-role/CI/carol@example.com", wantStatus: http.StatusForbidden},
+		{name: "identity center for an identified person", resource: "sso", duration: "15m", reason: "fix prod", caller: "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Dev_1234/dave@example.com", wantDuration: 15 * time.Minute},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := NewRequest(Ask{Resource: tt.resource, Duration: tt.duration, Reason: tt.reason}, tt.caller, doc, 3, now)
+			r, err := NewRequest(Ask{Resource: tt.resource, Duration: tt.duration, Reason: tt.reason}, doc.Directory().Identify(tt.caller), doc, 3, now)
 			var ae *apiError
 			switch {
 			case tt.wantStatus != 0:
@@ -98,7 +117,7 @@ func TestNewRequest(t *testing.T) {
 
 func TestNewRequestLeavesRequesterOutOfApprovers(t *testing.T) {
 	doc, _ := policy.Parse([]byte(testPolicy))
-	r, err := NewRequest(Ask{Resource: "db", Duration: "15m", Reason: "fix prod"}, alice, doc, 1, time.Now())
+	r, err := NewRequest(Ask{Resource: "db", Duration: "15m", Reason: "fix prod"}, doc.Directory().Identify(alice), doc, 1, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

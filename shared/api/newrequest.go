@@ -26,7 +26,13 @@ type Ask struct {
 // *access.ValidationError naming the field, or an *apiError with its
 // status (403 when the policy does not let the caller ask, 422 when no one
 // but the caller could approve).
-func NewRequest(ask Ask, caller string, doc *policy.Document, version int, now time.Time) (*access.Request, error) {
+//
+// caller is the principal that signed the call, identified by the policy's
+// identities: email patterns and approvers match only an identified person.
+func NewRequest(ask Ask, caller access.Principal, doc *policy.Document, version int, now time.Time) (*access.Request, error) {
+	if err := access.ValidRequester(caller.ARN); err != nil {
+		return nil, &apiError{Status: http.StatusForbidden, Code: "forbidden", Message: err.Error()}
+	}
 	resource := strings.TrimSpace(ask.Resource)
 	if resource == "" {
 		return nil, access.Invalid("resource", "is required")
@@ -36,7 +42,10 @@ func NewRequest(ask Ask, caller string, doc *policy.Document, version int, now t
 		return nil, access.Invalid("resource", "%q is not a resource in the policy", resource)
 	}
 	if !res.MayRequest(caller) {
-		return nil, &apiError{Status: http.StatusForbidden, Code: "forbidden", Message: fmt.Sprintf("%s may not request %q under the current policy", caller, resource)}
+		return nil, &apiError{Status: http.StatusForbidden, Code: "forbidden", Message: fmt.Sprintf("%s may not request %q under the current policy", caller.ARN, resource)}
+	}
+	if res.Target.Provider == policy.ProviderIdentityCenter && caller.Person == "" {
+		return nil, &apiError{Status: http.StatusForbidden, Code: "forbidden", Message: fmt.Sprintf("%q assigns an Identity Center user, so it must be requested by an identified person (an Identity Center session, or a principal bound under identities.people); %s is not one", resource, caller.ARN)}
 	}
 	d, err := duration(ask.Duration, res)
 	if err != nil {
@@ -64,7 +73,7 @@ func NewRequest(ask Ask, caller string, doc *policy.Document, version int, now t
 		return nil, err
 	}
 	r := &access.Request{
-		Resource: res.Name, Requester: caller, Reason: reason, Duration: d,
+		Resource: res.Name, Requester: caller.ARN, Reason: reason, Duration: d,
 		Status: access.Pending, PolicyVersion: version,
 		Target: access.Target{Provider: res.Target.Provider, RoleARN: res.Target.RoleARN,
 			InstanceARN: res.Target.InstanceARN, PermissionSetARN: res.Target.PermissionSetARN, AccountID: res.Target.AccountID},
@@ -85,7 +94,11 @@ func NewRequest(ask Ask, caller string, doc *policy.Document, version int, now t
 		r.DecidedBy = access.ActorBreakGlass
 		r.DecidedAt = &now
 	default:
-		if rule, ok := res.AutoApproval(caller, d, now); ok {
+		accessStart := now
+		if start != nil {
+			accessStart = *start
+		}
+		if rule, ok := res.AutoApproval(caller, d, accessStart); ok {
 			r.AutoApprovedBy = rule
 			r.Status = access.Approved
 			r.DecidedBy = access.ActorPolicy + ":" + rule
@@ -139,14 +152,14 @@ func startAt(s string, res *policy.Resource, now time.Time) (*time.Time, error) 
 }
 
 // chain resolves the resource's approval levels for this requester. The
-// requester is never one of their own approvers, whether recognised by
-// principal pattern or by email; a level that cannot reach its quorum
+// requester is never one of their own approvers under any of their
+// identities (access.SamePerson); a level that cannot reach its quorum
 // without them is refused now rather than left to time out.
-func chain(res *policy.Resource, caller string) ([]access.Level, error) {
+func chain(res *policy.Resource, caller access.Principal) ([]access.Level, error) {
 	others := func(list []policy.Approver) []string {
 		var out []string
 		for _, a := range list {
-			if access.SamePerson(a.Email, caller) || (a.Principal != "" && policy.Match(a.Principal, caller)) {
+			if access.SamePerson(a.Email, a.Principal, caller) {
 				continue
 			}
 			out = append(out, a.Email)

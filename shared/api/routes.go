@@ -21,13 +21,16 @@ import (
 // cancel ends the caller's own request before it is granted and stops its
 // execution, so its links stop working and nothing waits on it.
 func (h *Handler) cancel(ctx context.Context, caller, id string) (events.APIGatewayV2HTTPResponse, error) {
-	r, err := h.own(ctx, caller, id)
+	r, a, requester, err := h.visible(ctx, caller, id)
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
 	if r.Status != access.Pending && r.Status != access.Approved {
 		return events.APIGatewayV2HTTPResponse{}, &apiError{Status: http.StatusConflict, Code: "conflict",
 			Message: fmt.Sprintf("request %s is %s; only pending or not yet granted requests can be cancelled", id, r.Status)}
+	}
+	if !a.MayCancel(r, requester) {
+		return events.APIGatewayV2HTTPResponse{}, forbidden("the requester or an admin can cancel a pending request; once it is approved, its approvers can too")
 	}
 	if err := h.Store.End(ctx, id, access.Cancelled, h.Now().UTC(), caller, nil); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
@@ -49,37 +52,13 @@ func (h *Handler) cancel(ctx context.Context, caller, id string) (events.APIGate
 	return jsonResponse(http.StatusOK, view(r, nil)), nil
 }
 
-// own reads a request that must be the caller's; anyone else's is reported
-// missing so ids cannot be probed.
-func (h *Handler) own(ctx context.Context, caller, id string) (*access.Request, error) {
-	notFound := newError(http.StatusNotFound, "not_found", fmt.Sprintf("no request with id %q", id))
-	if !access.ValidID(id) {
-		return nil, notFound
-	}
-	r, err := h.Store.GetRequest(ctx, id)
-	if errors.Is(err, access.ErrNotFound) {
-		return nil, notFound
-	}
-	if err != nil {
-		return nil, err
-	}
-	if r.Requester != caller {
-		return nil, notFound
-	}
-	return r, nil
-}
-
-// Who may do what beyond requesting.
-func (h *Handler) isAdmin(caller string) bool   { return policy.MatchAny(h.Admins, caller) }
-func (h *Handler) isAuditor(caller string) bool { return policy.MatchAny(h.Auditors, caller) }
-
 func forbidden(what string) error {
 	return &apiError{Status: http.StatusForbidden, Code: "forbidden", Message: "only " + what}
 }
 
 // getPolicy returns the current policy, or ?version=N.
 func (h *Handler) getPolicy(ctx context.Context, caller string, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	if !h.isAdmin(caller) && !h.isAuditor(caller) {
+	if a := h.actor(ctx, caller); !a.Admin && !a.Auditor {
 		return events.APIGatewayV2HTTPResponse{}, forbidden("admins and auditors can read the policy")
 	}
 	var pv *store.PolicyVersion
@@ -108,6 +87,8 @@ type policyView struct {
 	AppliedAt time.Time `json:"applied_at"`
 	Document  string    `json:"document,omitempty"`
 	Changes   *changes  `json:"changes,omitempty"`
+	// Warnings are what validation found risky in the applied document.
+	Warnings []policy.Problem `json:"warnings,omitempty"`
 }
 
 type changes struct {
@@ -117,8 +98,8 @@ type changes struct {
 }
 
 // validatePolicy checks a document without applying it.
-func (h *Handler) validatePolicy(_ context.Context, caller string, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	if !h.isAdmin(caller) {
+func (h *Handler) validatePolicy(ctx context.Context, caller string, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	if !h.actor(ctx, caller).Admin {
 		return events.APIGatewayV2HTTPResponse{}, forbidden("admins can validate and apply the policy")
 	}
 	raw, err := policyBody(req)
@@ -129,13 +110,13 @@ func (h *Handler) validatePolicy(_ context.Context, caller string, req events.AP
 	if err != nil {
 		return invalidPolicy(err)
 	}
-	return jsonResponse(http.StatusOK, map[string]any{"valid": true, "resources": len(doc.Resources)}), nil
+	return jsonResponse(http.StatusOK, map[string]any{"valid": true, "resources": len(doc.Resources), "warnings": warnings(doc)}), nil
 }
 
 // putPolicy applies a new version. If-Match names the version the admin
 // edited, so two admins cannot silently overwrite each other.
 func (h *Handler) putPolicy(ctx context.Context, caller string, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	if !h.isAdmin(caller) {
+	if !h.actor(ctx, caller).Admin {
 		return events.APIGatewayV2HTTPResponse{}, forbidden("admins can validate and apply the policy")
 	}
 	raw, err := policyBody(req)
@@ -181,7 +162,12 @@ func (h *Handler) putPolicy(ctx context.Context, caller string, req events.APIGa
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
 	h.Logger.InfoContext(ctx, "policy applied", "version", version, "by", caller)
-	return jsonResponse(http.StatusOK, policyView{Version: version, AppliedBy: caller, AppliedAt: now, Changes: &diff}), nil
+	return jsonResponse(http.StatusOK, policyView{Version: version, AppliedBy: caller, AppliedAt: now, Changes: &diff, Warnings: warnings(doc)}), nil
+}
+
+// warnings lists what validation found risky but allowed, never null.
+func warnings(doc *policy.Document) []policy.Problem {
+	return append([]policy.Problem{}, doc.Warnings...)
 }
 
 // diffPolicies summarizes a change by resource name.
@@ -237,44 +223,34 @@ func invalidPolicy(err error) (events.APIGatewayV2HTTPResponse, error) {
 	}), nil
 }
 
-// mayManage reports whether caller may revoke or extend r: its requester,
-// an admin, or one of its approvers (by session name = approver email).
-func (h *Handler) mayManage(caller string, r *access.Request) bool {
-	if caller == r.Requester || h.isAdmin(caller) {
-		return true
-	}
-	return h.isApprover(caller, r)
-}
-
-func (h *Handler) isApprover(caller string, r *access.Request) bool {
-	for _, l := range r.Chain {
-		for _, a := range append(append([]string{}, l.Approvers...), l.EscalateTo...) {
-			if access.SamePerson(a, caller) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// visible reads a request the caller may act on; others are reported
-// missing.
-func (h *Handler) visible(ctx context.Context, caller, id string) (*access.Request, error) {
+// visible reads a request the caller may see, with who the caller is and
+// who its requester is; others are reported missing so ids cannot be
+// probed. A requester reading their own request needs no policy read.
+func (h *Handler) visible(ctx context.Context, caller, id string) (*access.Request, access.Actor, access.Principal, error) {
 	notFound := newError(http.StatusNotFound, "not_found", fmt.Sprintf("no request with id %q", id))
 	if !access.ValidID(id) {
-		return nil, notFound
+		return nil, access.Actor{}, access.Principal{}, notFound
 	}
 	r, err := h.Store.GetRequest(ctx, id)
 	if errors.Is(err, access.ErrNotFound) {
-		return nil, notFound
+		return nil, access.Actor{}, access.Principal{}, notFound
 	}
 	if err != nil {
-		return nil, err
+		return nil, access.Actor{}, access.Principal{}, err
 	}
-	if !h.mayManage(caller, r) && !h.isAuditor(caller) {
-		return nil, notFound
+	if caller == r.Requester {
+		// Standing by ARN pattern only; a route that needs the caller's
+		// person (extend) identifies them from the policy it reads.
+		a := h.staff().Actor(access.Principal{ARN: caller})
+		return r, a, a.Principal, nil
 	}
-	return r, nil
+	dir := h.Directory(ctx)
+	a := h.staff().Actor(dir.Identify(caller))
+	requester := dir.Identify(r.Requester)
+	if !a.MayRead(r, requester) {
+		return nil, access.Actor{}, access.Principal{}, notFound
+	}
+	return r, a, requester, nil
 }
 
 // signalHold wakes the active request's Hold task with a signal.
@@ -298,11 +274,11 @@ func (h *Handler) signalHold(ctx context.Context, r *access.Request, s workflow.
 // revoke ends an active grant now: a signal into the execution's Hold,
 // which removes access and denies sessions already issued.
 func (h *Handler) revoke(ctx context.Context, caller, id string) (events.APIGatewayV2HTTPResponse, error) {
-	r, err := h.visible(ctx, caller, id)
+	r, a, requester, err := h.visible(ctx, caller, id)
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
-	if !h.mayManage(caller, r) {
+	if !a.MayManage(r, requester) {
 		return events.APIGatewayV2HTTPResponse{}, forbidden("the requester, an approver of the request or an admin can revoke it")
 	}
 	if r.Status != access.Active {
@@ -345,11 +321,11 @@ func (h *Handler) extend(ctx context.Context, caller, id string, req events.APIG
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, access.Invalid("by", "%s", err.Error())
 	}
-	r, err := h.visible(ctx, caller, id)
+	r, a, requester, err := h.visible(ctx, caller, id)
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
-	if !h.mayManage(caller, r) {
+	if !a.MayManage(r, requester) {
 		return events.APIGatewayV2HTTPResponse{}, forbidden("the requester, an approver of the request or an admin can extend it")
 	}
 	if r.Status != access.Active || r.ExpiresAt == nil {
@@ -359,6 +335,7 @@ func (h *Handler) extend(ctx context.Context, caller, id string, req events.APIG
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
+	a = h.staff().Actor(doc.Directory().Identify(caller))
 	res, ok := doc.Resource(r.Resource)
 	if !ok {
 		return events.APIGatewayV2HTTPResponse{}, &apiError{Status: http.StatusConflict, Code: "conflict", Message: fmt.Sprintf("resource %q is no longer in the policy; it cannot be extended", r.Resource)}
@@ -368,8 +345,12 @@ func (h *Handler) extend(ctx context.Context, caller, id string, req events.APIG
 		return events.APIGatewayV2HTTPResponse{}, access.Invalid("by", "would make %s in all, over the %s maximum for %q", access.FormatDuration(total), access.FormatDuration(res.MaxDuration.Std()), r.Resource)
 	}
 	now := h.Now().UTC()
-	if caller == r.Requester && !h.isAdmin(caller) && !h.isApprover(caller, r) {
-		if _, ok := res.AutoApproval(caller, total, now); !ok {
+	if !a.Admin && !a.IsApprover(r) {
+		start := now
+		if r.GrantedAt != nil {
+			start = *r.GrantedAt
+		}
+		if _, ok := res.AutoApproval(a.Principal, total, start); !ok {
 			return events.APIGatewayV2HTTPResponse{}, &apiError{Status: http.StatusForbidden, Code: "needs_approval",
 				Message: fmt.Sprintf("extending to %s in all needs an approver of %q; ask one of them to extend it (POST /v1/requests/%s/extend)", access.FormatDuration(total), r.Resource, id)}
 		}

@@ -15,7 +15,6 @@ import (
 	"github.com/jitaccess/jit/shared/access"
 	"github.com/jitaccess/jit/shared/api"
 	"github.com/jitaccess/jit/shared/link"
-	"github.com/jitaccess/jit/shared/policy"
 	"github.com/jitaccess/jit/shared/store"
 )
 
@@ -38,6 +37,9 @@ type Handler struct {
 	// Admins and Auditors are the principal patterns allowed to read the
 	// trail, checked on every page: a session outlives nobody's removal.
 	Admins, Auditors []string
+	// Directory returns the current identity model, so that email
+	// patterns match identified people only; nil matches by ARN only.
+	Directory func(context.Context) access.Directory
 	// SessionValidity is how long a session lasts (api.SessionValidity
 	// when zero).
 	SessionValidity time.Duration
@@ -98,7 +100,7 @@ func (h *Handler) signIn(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	case err != nil:
 		return h.internal(ctx, "", err)
 	}
-	if !h.mayAudit(principal) {
+	if !h.mayAudit(ctx, principal) {
 		h.Logger.WarnContext(ctx, "auditor page sign-in refused", "principal", principal)
 		return render(http.StatusForbidden, notAuditor(principal))
 	}
@@ -155,7 +157,7 @@ func (h *Handler) session(ctx context.Context, req events.APIGatewayV2HTTPReques
 		resp := h.internal(ctx, "", err)
 		return "", &resp
 	}
-	if !h.mayAudit(principal) {
+	if !h.mayAudit(ctx, principal) {
 		h.Logger.WarnContext(ctx, "auditor page refused", "principal", principal)
 		resp := render(http.StatusForbidden, notAuditor(principal))
 		return "", &resp
@@ -178,8 +180,16 @@ func sessionToken(cookies []string) (link.Token, bool) {
 	return "", false
 }
 
-func (h *Handler) mayAudit(principal string) bool {
-	return principal != "" && (policy.MatchAny(h.Auditors, principal) || policy.MatchAny(h.Admins, principal))
+func (h *Handler) mayAudit(ctx context.Context, principal string) bool {
+	if principal == "" {
+		return false
+	}
+	var dir access.Directory
+	if h.Directory != nil {
+		dir = h.Directory(ctx)
+	}
+	a := access.Staff{Admins: h.Admins, Auditors: h.Auditors}.Actor(dir.Identify(principal))
+	return a.Auditor || a.Admin
 }
 
 func signInPage(req events.APIGatewayV2HTTPRequest, why string) page {

@@ -157,7 +157,7 @@ func (h *Handler) RequestApproval(ctx context.Context, task workflow.ApprovalTas
 	var msgs []Message
 	var recipients []string
 	for _, approver := range approvers {
-		if access.SamePerson(approver, r.Requester) {
+		if access.SamePerson(approver, "", access.Principal{ARN: r.Requester}) {
 			continue
 		}
 		c := contacts.lookup(approver)
@@ -333,7 +333,7 @@ func (h *Handler) AnnounceBreakGlass(ctx context.Context, task workflow.Approval
 	for _, l := range r.Chain {
 		for _, a := range append(append([]string{}, l.Approvers...), l.EscalateTo...) {
 			key := strings.ToLower(a)
-			if seen[key] || access.SamePerson(a, r.Requester) {
+			if seen[key] || access.SamePerson(a, "", access.Principal{ARN: r.Requester}) {
 				continue
 			}
 			seen[key] = true

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/jitaccess/jit/shared/access"
 )
 
 // Providers a target may name.
@@ -21,7 +23,12 @@ const (
 
 // Document is a whole policy: the rules for every resource.
 type Document struct {
-	Resources []Resource `yaml:"resources" json:"resources"`
+	// Identities says which principals speak for a person (see
+	// access.Directory); without it, only ARN patterns match anyone.
+	Identities *Identities `yaml:"identities,omitempty" json:"identities,omitempty"`
+	Resources  []Resource  `yaml:"resources" json:"resources"`
+	// Warnings are what validation found risky but allowed.
+	Warnings []Problem `yaml:"-" json:"-"`
 }
 
 // Resource is one thing that can be requested, with its rules.
@@ -325,6 +332,19 @@ func (d *Document) validate(root *yaml.Node) []Problem {
 			}
 		}
 		ps = append(ps, v.problems...)
+		d.Warnings = append(d.Warnings, v.warnings...)
+	}
+	iv := &validator{root: root, base: []any{"identities"}}
+	iv.identities(d.Identities)
+	ps = append(ps, iv.problems...)
+	d.Warnings = append(d.Warnings, iv.warnings...)
+	if d.Identities == nil || len(d.Identities.TrustedRoles)+len(d.Identities.People) == 0 {
+		for i := range d.Resources {
+			if r := &d.Resources[i]; hasEmailPattern(r.Requesters) {
+				d.Warnings = append(d.Warnings, Problem{Line: lineOf(root, []any{"resources", i, "requesters"}), Field: fieldName([]any{"resources", i, "requesters"}),
+					Message: "email patterns match only people the policy identifies (identities.trusted_roles or identities.people), and there are none: they match nobody"})
+			}
+		}
 	}
 	return ps
 }
@@ -334,6 +354,7 @@ type validator struct {
 	root     *yaml.Node
 	base     []any
 	problems []Problem
+	warnings []Problem
 }
 
 func (v *validator) at(rest ...any) []any {
@@ -342,6 +363,10 @@ func (v *validator) at(rest ...any) []any {
 
 func (v *validator) add(path []any, format string, args ...any) {
 	v.problems = append(v.problems, Problem{Line: lineOf(v.root, path), Field: fieldName(path), Message: fmt.Sprintf(format, args...)})
+}
+
+func (v *validator) warn(path []any, format string, args ...any) {
+	v.warnings = append(v.warnings, Problem{Line: lineOf(v.root, path), Field: fieldName(path), Message: fmt.Sprintf(format, args...)})
 }
 
 var (
@@ -562,6 +587,9 @@ func (v *validator) patterns(ps []string, field ...any) {
 		path := v.at(append(append([]any{}, field...), j)...)
 		switch {
 		case p == "*", strings.HasPrefix(p, "arn:"), strings.Contains(p, "@"):
+			if anyRole(p) {
+				v.warn(path, "%q matches sessions of any role, including roles whose session names their callers choose; name the roles", p)
+			}
 		default:
 			v.add(path, "%q must be a principal ARN pattern (\"arn:...\"), an email pattern (\"*@example.com\") or \"*\"", p)
 		}
@@ -630,49 +658,11 @@ func (d *Document) Resource(name string) (*Resource, bool) {
 	return nil, false
 }
 
-// MayRequest reports whether principal matches one of the resource's
-// requester patterns. "*" in a pattern matches any run of characters, so
+// MayRequest reports whether the principal matches one of the resource's
+// requester patterns: ARN patterns ("*" matches any run of characters, so
 // "arn:aws:sts::123456789012:assumed-role/Engineer/*" admits every session
-// of that role; a pattern without "arn:" is matched, case-insensitively,
-// against the session name, so SSO users match by email ("*@example.com").
-func (r *Resource) MayRequest(principal string) bool {
-	return MatchAny(r.Requesters, principal)
-}
-
-// MatchAny reports whether principal matches any of patterns, as
-// MayRequest describes.
-func MatchAny(patterns []string, principal string) bool {
-	session := strings.ToLower(principal[strings.LastIndex(principal, "/")+1:])
-	for _, p := range patterns {
-		if strings.HasPrefix(p, "arn:") || p == "*" {
-			if Match(p, principal) {
-				return true
-			}
-		} else if Match(strings.ToLower(p), session) {
-			return true
-		}
-	}
-	return false
-}
-
-// Match reports whether s matches pattern, where "*" matches any run of
-// characters (including none) and everything else matches itself.
-func Match(pattern, s string) bool {
-	parts := strings.Split(pattern, "*")
-	if len(parts) == 1 {
-		return pattern == s
-	}
-	if !strings.HasPrefix(s, parts[0]) {
-		return false
-	}
-	s = s[len(parts[0]):]
-	last := parts[len(parts)-1]
-	for _, part := range parts[1 : len(parts)-1] {
-		i := strings.Index(s, part)
-		if i < 0 {
-			return false
-		}
-		s = s[i+len(part):]
-	}
-	return strings.HasSuffix(s, last)
+// of that role) against its ARN, email patterns ("*@example.com") against
+// the person the policy's identities say it is.
+func (r *Resource) MayRequest(p access.Principal) bool {
+	return p.MatchesAny(r.Requesters)
 }

@@ -7,33 +7,54 @@ import (
 	// Time zones for auto-approve windows must load on any host, including
 	// Lambda's minimal images.
 	_ "time/tzdata"
+
+	"github.com/jitaccess/jit/shared/access"
 )
 
 // AutoApproval returns the first auto-approve rule that admits a request by
-// principal for d starting at now, if any.
-func (r *Resource) AutoApproval(principal string, d time.Duration, now time.Time) (string, bool) {
+// principal for the access window [start, start+d), if any. A rule's time
+// window must hold the whole access window, not the moment of asking: a
+// request made on Friday afternoon for Saturday 03:00 is outside office
+// hours.
+func (r *Resource) AutoApproval(principal access.Principal, d time.Duration, start time.Time) (string, bool) {
 	for _, rule := range r.AutoApprove {
-		if rule.admits(principal, d, now) {
+		if rule.admits(principal, d, start) {
 			return rule.Name, true
 		}
 	}
 	return "", false
 }
 
-func (a *AutoRule) admits(principal string, d time.Duration, now time.Time) bool {
+func (a *AutoRule) admits(principal access.Principal, d time.Duration, start time.Time) bool {
 	if a.Always {
 		return true
 	}
 	if a.MaxDuration > 0 && d > a.MaxDuration.Std() {
 		return false
 	}
-	if len(a.Requesters) > 0 && !MatchAny(a.Requesters, principal) {
+	if len(a.Requesters) > 0 && !principal.MatchesAny(a.Requesters) {
 		return false
 	}
-	if a.Window != nil && !a.Window.Contains(now) {
+	if a.Window != nil && !a.Window.Holds(start, d) {
 		return false
 	}
 	return true
+}
+
+// Holds reports whether the window contains all of [start, start+d): its
+// start, every minute boundary inside it (windows have minute resolution)
+// and its last second.
+func (w *Window) Holds(start time.Time, d time.Duration) bool {
+	if !w.Contains(start) {
+		return false
+	}
+	end := start.Add(d)
+	for t := start.Truncate(time.Minute).Add(time.Minute); t.Before(end); t = t.Add(time.Minute) {
+		if !w.Contains(t) {
+			return false
+		}
+	}
+	return d <= time.Second || w.Contains(end.Add(-time.Second))
 }
 
 // Contains reports whether t falls inside the window, in the window's time

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jitaccess/jit/shared/access"
 )
 
 // withResource adds YAML under the valid resource's top level.
@@ -115,13 +117,13 @@ func TestAutoApproval(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := doc.Resources[0]
-	ci := "arn:aws:sts::123456789012:assumed-role/CI/deploy"
-	alice := "arn:aws:sts::123456789012:assumed-role/Engineer/alice@example.com"
+	ci := access.Principal{ARN: "arn:aws:sts::123456789012:assumed-role/CI/deploy"}
+	alice := access.Principal{ARN: "arn:aws:sts::123456789012:assumed-role/Engineer/alice@example.com", Person: "alice@example.com"}
 	// 2026-11-25 is a Wednesday; Berlin is UTC+1 in November.
 	wed := func(h, m int) time.Time { return time.Date(2026, 11, 25, h, m, 0, 0, time.UTC) }
 	tests := []struct {
 		name      string
-		principal string
+		principal access.Principal
 		d         time.Duration
 		now       time.Time
 		wantRule  string
@@ -131,11 +133,16 @@ func TestAutoApproval(t *testing.T) {
 		{"human short at night", alice, 20 * time.Minute, wed(2, 0), ""},
 		{"office hours Berlin 09:00 = 08:00 UTC", alice, 4 * time.Hour, wed(8, 0), "office-hours"},
 		{"before office hours Berlin (07:59 UTC = 08:59 Berlin)", alice, 4 * time.Hour, wed(7, 59), ""},
-		{"last office minute", alice, time.Hour, wed(15, 59), "office-hours"},
+		{"last office minute", alice, time.Minute, wed(15, 59), "office-hours"},
+		{"access that runs past closing time", alice, time.Hour, wed(15, 59), ""},
+		{"access that ends at closing time", alice, time.Hour, wed(15, 0), "office-hours"},
+		{"friday evening for saturday 03:00: the access window decides", alice, time.Hour, time.Date(2026, 11, 28, 2, 0, 0, 0, time.UTC), ""},
 		{"office closed at 17:00 Berlin", alice, time.Hour, wed(16, 0), ""},
 		{"weekend office hours do not apply", alice, time.Hour, time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC), ""},
 		{"saturday night", alice, time.Hour, time.Date(2026, 11, 28, 23, 0, 0, 0, time.UTC), "night-shift"},
-		{"sunday early morning belongs to saturday's window", alice, time.Hour, time.Date(2026, 11, 29, 5, 59, 0, 0, time.UTC), "night-shift"},
+		{"sunday early morning belongs to saturday's window", alice, time.Minute, time.Date(2026, 11, 29, 5, 0, 0, 0, time.UTC), "night-shift"},
+		{"saturday night access that runs into sunday morning", alice, 7 * time.Hour, time.Date(2026, 11, 28, 23, 0, 0, 0, time.UTC), "night-shift"},
+		{"saturday night access past the window's end", alice, 8 * time.Hour, time.Date(2026, 11, 28, 23, 0, 0, 0, time.UTC), ""},
 		{"sunday night is not in the window", alice, time.Hour, time.Date(2026, 11, 29, 23, 0, 0, 0, time.UTC), ""},
 	}
 	for _, tt := range tests {
@@ -177,12 +184,14 @@ func TestTicketAndStart(t *testing.T) {
 	}
 }
 
-func TestMatchAnyBySessionEmail(t *testing.T) {
-	patterns := []string{"*@example.com"}
-	if !MatchAny(patterns, "arn:aws:sts::1:assumed-role/AWSReservedSSO_Dev/Alice@Example.com") {
-		t.Error("SSO session named by email should match an email pattern, case-insensitively")
+func TestMayRequestByPerson(t *testing.T) {
+	r := Resource{Requesters: []string{"*@example.com"}}
+	sso := access.Principal{ARN: "arn:aws:sts::1:assumed-role/AWSReservedSSO_Dev/Alice@Example.com", Person: "alice@example.com"}
+	if !r.MayRequest(sso) {
+		t.Error("a person identified by email should match an email pattern")
 	}
-	if MatchAny(patterns, "arn:aws:sts::1:assumed-role/CI/deploy") {
-		t.Error("non-email session matched an email pattern")
+	chosen := access.Principal{ARN: "arn:aws:sts::1:assumed-role/CI/alice@example.com"}
+	if r.MayRequest(chosen) {
+		t.Error("a session merely named like an email matched an email pattern")
 	}
 }

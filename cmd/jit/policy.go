@@ -98,6 +98,7 @@ type policyVersion struct {
 		Removed []string `json:"removed"`
 		Changed []string `json:"changed"`
 	} `json:"changes"`
+	Warnings []policyProblem `json:"warnings"`
 }
 
 func (a *app) readPolicyFile(file string) ([]byte, string, error) {
@@ -159,6 +160,7 @@ type validation struct {
 	CheckedBy string          `json:"checked_by"`
 	Resources int             `json:"resources,omitempty"`
 	Problems  []policyProblem `json:"problems,omitempty"`
+	Warnings  []policyProblem `json:"warnings,omitempty"`
 }
 
 func (a *app) validatePolicy(ctx context.Context, file string, local bool) error {
@@ -180,6 +182,9 @@ func (a *app) validatePolicy(ctx context.Context, file string, local bool) error
 			return err
 		default:
 			v.Valid, v.Resources = true, len(doc.Resources)
+			for _, w := range doc.Warnings {
+				v.Warnings = append(v.Warnings, policyProblem{Line: w.Line, Field: w.Field, Message: w.Message})
+			}
 		}
 		return a.printValidation(v)
 	}
@@ -204,13 +209,14 @@ func (a *app) validatePolicy(ctx context.Context, file string, local bool) error
 		return err
 	}
 	var ok struct {
-		Valid     bool `json:"valid"`
-		Resources int  `json:"resources"`
+		Valid     bool            `json:"valid"`
+		Resources int             `json:"resources"`
+		Warnings  []policyProblem `json:"warnings"`
 	}
 	if err := json.Unmarshal(resp.Body, &ok); err != nil {
 		return fmt.Errorf("POST /v1/policy/validate: the answer is not the JSON jit expects: %w", err)
 	}
-	v.Valid, v.Resources = ok.Valid, ok.Resources
+	v.Valid, v.Resources, v.Warnings = ok.Valid, ok.Resources, ok.Warnings
 	return a.printValidation(v)
 }
 
@@ -223,6 +229,7 @@ func (a *app) printValidation(v validation) error {
 		}
 	} else if v.Valid {
 		fmt.Fprintf(a.stdout, "%s: valid, %d resource(s) (checked by %s)\n", v.File, v.Resources, map[string]string{"api": "the API", "local": "this machine; roles and approvers are not looked up"}[v.CheckedBy])
+		a.printWarnings(v.Warnings)
 	} else {
 		fmt.Fprintf(a.stdout, "%s: %d problem(s):\n", v.File, len(v.Problems))
 		for _, p := range v.Problems {
@@ -281,5 +288,14 @@ func (a *app) applyPolicy(ctx context.Context, file string, ifVersion int) error
 			fmt.Fprintln(a.stdout, "No resource changed.")
 		}
 	}
+	a.printWarnings(pv.Warnings)
 	return nil
+}
+
+// printWarnings lists what the policy allows but is risky, on stderr so
+// scripts reading stdout see the same output as before.
+func (a *app) printWarnings(ws []policyProblem) {
+	for _, w := range ws {
+		fmt.Fprintf(a.stderr, "warning: %s\n", w.String())
+	}
 }

@@ -2,6 +2,8 @@ package access
 
 import (
 	"strings"
+
+	"github.com/jitaccess/jit/shared/policy"
 )
 
 // Principal is who signed a call, as AWS verified it (API Gateway's IAM
@@ -44,6 +46,31 @@ type Person struct {
 	Principals []string
 }
 
+// DirectoryOf is a policy's identity model: its trusted roles and people,
+// and every approver it binds to a principal.
+func DirectoryOf(doc *policy.Document) Directory {
+	var dir Directory
+	if doc == nil {
+		return dir
+	}
+	if ids := doc.Identities; ids != nil {
+		dir.TrustedRoles = ids.TrustedRoles
+		for _, p := range ids.People {
+			dir.People = append(dir.People, Person{Email: p.Email, Principals: p.Principals})
+		}
+	}
+	for _, r := range doc.Resources {
+		for _, l := range r.Approval.Levels {
+			for _, a := range append(append([]policy.Approver{}, l.Approvers...), l.EscalateTo...) {
+				if a.Principal != "" {
+					dir.People = append(dir.People, Person{Email: a.Email, Principals: []string{a.Principal}})
+				}
+			}
+		}
+	}
+	return dir
+}
+
 // Identify returns the principal arn and the person it is, if any.
 func (d Directory) Identify(arn string) Principal {
 	p := Principal{ARN: arn}
@@ -57,7 +84,7 @@ func (d Directory) Identify(arn string) Principal {
 	}
 	for _, person := range d.People {
 		for _, pattern := range person.Principals {
-			if Match(pattern, arn) {
+			if policy.Match(pattern, arn) {
 				p.Person = strings.ToLower(strings.TrimSpace(person.Email))
 				return p
 			}
@@ -87,24 +114,11 @@ func assumedRole(arn string) (role, session string, ok bool) {
 // trustedRoleMatch compares a role ARN pattern with a role ARN without
 // path: the pattern's path is dropped, its account and name compared.
 func trustedRoleMatch(pattern, role string) bool {
-	head, name, ok := strings.Cut(pattern, ":role/")
+	head, _, ok := strings.Cut(pattern, ":role/")
 	if !ok {
 		return false
 	}
-	if i := strings.LastIndex(name, "/"); i >= 0 {
-		name = name[i+1:]
-	}
-	return Match(head+":role/"+name, role)
-}
-
-// TrustedRoleName returns the role name part of a trusted role pattern,
-// without its path, for validation.
-func TrustedRoleName(pattern string) string {
-	_, name, _ := strings.Cut(pattern, ":role/")
-	if i := strings.LastIndex(name, "/"); i >= 0 {
-		name = name[i+1:]
-	}
-	return name
+	return policy.Match(head+":role/"+policy.RoleName(pattern), role)
 }
 
 // Matches reports whether the principal matches pattern: an ARN pattern
@@ -115,9 +129,9 @@ func TrustedRoleName(pattern string) string {
 func (p Principal) Matches(pattern string) bool {
 	pattern = strings.TrimSpace(pattern)
 	if pattern == "*" || strings.HasPrefix(pattern, "arn:") {
-		return Match(pattern, p.ARN)
+		return policy.Match(pattern, p.ARN)
 	}
-	return p.Person != "" && Match(strings.ToLower(pattern), p.Person)
+	return p.Person != "" && policy.Match(strings.ToLower(pattern), p.Person)
 }
 
 // MatchesAny reports whether the principal matches one of patterns.
@@ -152,29 +166,7 @@ func SamePerson(email, principalPattern string, requester Principal) bool {
 	if email != "" && (requester.Is(email) || strings.EqualFold(email, SessionName(requester.ARN))) {
 		return true
 	}
-	return principalPattern != "" && Match(principalPattern, requester.ARN)
-}
-
-// Match reports whether s matches pattern, where "*" matches any run of
-// characters (including none) and everything else matches itself.
-func Match(pattern, s string) bool {
-	parts := strings.Split(pattern, "*")
-	if len(parts) == 1 {
-		return pattern == s
-	}
-	if !strings.HasPrefix(s, parts[0]) {
-		return false
-	}
-	s = s[len(parts[0]):]
-	last := parts[len(parts)-1]
-	for _, part := range parts[1 : len(parts)-1] {
-		i := strings.Index(s, part)
-		if i < 0 {
-			return false
-		}
-		s = s[i+len(part):]
-	}
-	return strings.HasSuffix(s, last)
+	return principalPattern != "" && policy.Match(principalPattern, requester.ARN)
 }
 
 // ValidRequester reports why a principal cannot be a requester: the

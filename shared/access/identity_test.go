@@ -108,23 +108,3 @@ func TestValidRequester(t *testing.T) {
 		}
 	}
 }
-func TestMatch(t *testing.T) {
-	tests := []struct {
-		pattern, s string
-		want       bool
-	}{
-		{"*", "anything", true},
-		{"arn:aws:sts::1:assumed-role/Eng/*", "arn:aws:sts::1:assumed-role/Eng/alice", true},
-		{"arn:aws:sts::1:assumed-role/Eng/*", "arn:aws:sts::1:assumed-role/Engineer/alice", false},
-		{"arn:*:role/*/x", "arn:aws:iam::1:role/a/b/x", true},
-		{"exact", "exact", true},
-		{"exact", "exactly", false},
-		{"a*b*c", "abc", true},
-		{"a*b*c", "acb", false},
-	}
-	for _, tt := range tests {
-		if got := Match(tt.pattern, tt.s); got != tt.want {
-			t.Errorf("Match(%q, %q) = %v, want %v", tt.pattern, tt.s, got, tt.want)
-		}
-	}
-}

@@ -13,46 +13,62 @@ import (
 	"github.com/jitaccess/jit/shared/store"
 )
 
-// apiError is an error with the status and body the caller should see.
-type apiError struct {
-	Status  int    `json:"-"`
+// errorBody is the JSON of every refusal.
+type errorBody struct {
 	Code    string `json:"error"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
 }
 
-func (e *apiError) Error() string { return e.Message }
-
-func newError(status int, code, message string) *apiError {
-	return &apiError{Status: status, Code: code, Message: message}
+// statuses is the one map from error kind to HTTP status, with the code
+// an error of that kind carries when it names none.
+var statuses = map[access.Kind]struct {
+	status int
+	code   string
+}{
+	access.KindInvalid:       {http.StatusBadRequest, "invalid_request"},
+	access.KindForbidden:     {http.StatusForbidden, "forbidden"},
+	access.KindNotFound:      {http.StatusNotFound, "not_found"},
+	access.KindConflict:      {http.StatusConflict, "conflict"},
+	access.KindBusy:          {http.StatusConflict, "busy"},
+	access.KindUnprocessable: {http.StatusUnprocessableEntity, "unprocessable"},
+	access.KindStale:         {http.StatusPreconditionFailed, "stale"},
+	access.KindTooLarge:      {http.StatusRequestEntityTooLarge, "too_large"},
+	access.KindUnsupported:   {http.StatusUnsupportedMediaType, "unsupported_media_type"},
+	access.KindUnavailable:   {http.StatusServiceUnavailable, "unavailable"},
 }
 
-// toResponse maps any error to a response: domain errors to their status
-// here, and *apiError (raised where the edge itself refuses a call) as it
-// says. Internal errors are logged and never echoed.
+// toResponse maps any error to a response through statuses. Internal
+// errors are logged and never echoed.
 func (h *Handler) toResponse(ctx context.Context, err error) events.APIGatewayV2HTTPResponse {
-	var ae *apiError
+	body := errorBody{Message: err.Error()}
+	var e *access.Error
 	var ve *access.ValidationError
-	var te *access.ErrTransition
 	switch {
-	case errors.As(err, &ae):
+	case errors.As(err, &e):
+		body.Code = e.Code
 	case errors.As(err, &ve):
-		ae = &apiError{Status: http.StatusBadRequest, Code: "invalid_request", Message: ve.Error(), Field: ve.Field}
-	case errors.As(err, &te):
-		ae = newError(http.StatusConflict, "conflict", te.Error())
+		body.Field = ve.Field
 	case errors.Is(err, access.ErrNotFound):
-		ae = newError(http.StatusNotFound, "not_found", "no such request")
+		body.Message = "no such request"
 	case errors.Is(err, access.ErrForbidden):
-		ae = newError(http.StatusForbidden, "forbidden", "you are not allowed to do this")
+		body.Message = "you are not allowed to do this"
 	case errors.Is(err, store.ErrConflict):
-		ae = newError(http.StatusConflict, "conflict", "another change to the same request happened at the same moment; retry")
+		err = &access.Error{Kind: access.KindConflict}
+		body.Message = "another change to the same request happened at the same moment; retry"
 	case errors.Is(err, store.ErrBadCursor):
-		ae = &apiError{Status: http.StatusBadRequest, Code: "invalid_request", Message: "cursor: not a cursor returned by this list", Field: "cursor"}
-	default:
-		h.Logger.ErrorContext(ctx, "request failed", slog.String("error", err.Error()))
-		ae = newError(http.StatusInternalServerError, "internal", "internal error; the request was not changed")
+		err = access.Invalid("cursor", "not a cursor returned by this list")
+		body = errorBody{Message: err.Error(), Field: "cursor"}
 	}
-	return jsonResponse(ae.Status, ae)
+	s, ok := statuses[access.KindOf(err)]
+	if !ok {
+		h.Logger.ErrorContext(ctx, "request failed", slog.String("error", err.Error()))
+		return jsonResponse(http.StatusInternalServerError, errorBody{Code: "internal", Message: "internal error; the request was not changed"})
+	}
+	if body.Code == "" {
+		body.Code = s.code
+	}
+	return jsonResponse(s.status, body)
 }
 
 func jsonResponse(status int, body any) events.APIGatewayV2HTTPResponse {

@@ -215,7 +215,7 @@ func FuzzCreateRequest(f *testing.F) {
 		if !ok {
 			t.Fatalf("created a request for %q, not in the policy", r.Resource)
 		}
-		if r.Requester != caller || !res.MayRequest(doc.Directory().Identify(caller)) {
+		if r.Requester != caller || !access.MayRequest(res, access.DirectoryOf(doc).Identify(caller)) {
 			t.Fatalf("created for %q (caller %q), who may not request %q", r.Requester, caller, r.Resource)
 		}
 		if r.Duration < res.MinDuration.Std() || r.Duration > res.MaxDuration.Std() || r.Duration%time.Second != 0 {
@@ -228,7 +228,7 @@ func FuzzCreateRequest(f *testing.F) {
 			t.Fatal("created a pending request nobody can approve")
 		}
 		for _, a := range r.Approvers {
-			if access.SamePerson(a, "", doc.Directory().Identify(caller)) {
+			if access.SamePerson(a, "", access.DirectoryOf(doc).Identify(caller)) {
 				t.Fatalf("the requester %s is among the approvers %v", caller, r.Approvers)
 			}
 		}

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -84,11 +85,51 @@ const (
 	maxPageSize     = 100
 )
 
+// route serves one signed API route for caller.
+type route func(h *Handler, ctx context.Context, caller string, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+
+// routes are the signed API's routes by route key, as template.yaml and
+// docs/openapi.yaml name them (the contract test holds the three to each
+// other); the auditor page's GET /audit... routes go to Pages.
+var routes = map[string]route{
+	"POST /v1/requests": (*Handler).create,
+	"GET /v1/requests":  (*Handler).list,
+	"GET /v1/requests/{id}": func(h *Handler, ctx context.Context, caller string, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		return h.get(ctx, caller, req.PathParameters["id"])
+	},
+	"POST /v1/requests/{id}/revoke": func(h *Handler, ctx context.Context, caller string, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		return h.revoke(ctx, caller, req.PathParameters["id"])
+	},
+	"POST /v1/requests/{id}/extend": func(h *Handler, ctx context.Context, caller string, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		return h.extend(ctx, caller, req.PathParameters["id"], req)
+	},
+	"POST /v1/requests/{id}/cancel": func(h *Handler, ctx context.Context, caller string, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		return h.cancel(ctx, caller, req.PathParameters["id"])
+	},
+	"GET /v1/policy":           (*Handler).getPolicy,
+	"PUT /v1/policy":           (*Handler).putPolicy,
+	"POST /v1/policy/validate": (*Handler).validatePolicy,
+	"GET /v1/audit":            (*Handler).searchAudit,
+	"GET /v1/audit/export":     (*Handler).exportAudit,
+	"POST /v1/audit/sessions":  (*Handler).createAuditSession,
+	"GET /v1/stats":            (*Handler).stats,
+}
+
+// Routes lists the signed API's route keys.
+func Routes() []string {
+	keys := make([]string, 0, len(routes))
+	for k := range routes {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
 // Handle routes one API Gateway v2 event.
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	if strings.HasPrefix(req.RouteKey, "GET /audit") {
 		if h.Pages == nil {
-			return h.toResponse(ctx, newError(http.StatusNotFound, "not_found", "the auditor page is not configured")), nil
+			return h.toResponse(ctx, &access.Error{Kind: access.KindNotFound, Message: "the auditor page is not configured"}), nil
 		}
 		return h.Pages.Handle(ctx, req)
 	}
@@ -96,41 +137,14 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	if caller == "" {
 		// API Gateway's IAM authorizer should never let this through; refuse
 		// rather than act for nobody.
-		return h.toResponse(ctx, newError(http.StatusForbidden, "forbidden", "request is not signed with AWS credentials (SigV4)")), nil
+		return h.toResponse(ctx, &access.Error{Kind: access.KindForbidden, Message: "request is not signed with AWS credentials (SigV4)"}), nil
 	}
 	ctx = access.WithOrigin(ctx, access.Origin{SourceIP: req.RequestContext.HTTP.SourceIP, UserAgent: req.RequestContext.HTTP.UserAgent})
-	var resp events.APIGatewayV2HTTPResponse
-	var err error
-	switch req.RouteKey {
-	case "POST /v1/requests":
-		resp, err = h.create(ctx, caller, req)
-	case "GET /v1/requests":
-		resp, err = h.list(ctx, caller, req)
-	case "GET /v1/requests/{id}":
-		resp, err = h.get(ctx, caller, req.PathParameters["id"])
-	case "POST /v1/requests/{id}/revoke":
-		resp, err = h.revoke(ctx, caller, req.PathParameters["id"])
-	case "POST /v1/requests/{id}/extend":
-		resp, err = h.extend(ctx, caller, req.PathParameters["id"], req)
-	case "POST /v1/requests/{id}/cancel":
-		resp, err = h.cancel(ctx, caller, req.PathParameters["id"])
-	case "GET /v1/policy":
-		resp, err = h.getPolicy(ctx, caller, req)
-	case "PUT /v1/policy":
-		resp, err = h.putPolicy(ctx, caller, req)
-	case "POST /v1/policy/validate":
-		resp, err = h.validatePolicy(ctx, caller, req)
-	case "GET /v1/audit":
-		resp, err = h.searchAudit(ctx, caller, req)
-	case "GET /v1/audit/export":
-		resp, err = h.exportAudit(ctx, caller, req)
-	case "POST /v1/audit/sessions":
-		resp, err = h.createAuditSession(ctx, caller, req)
-	case "GET /v1/stats":
-		resp, err = h.stats(ctx, caller, req)
-	default:
-		err = newError(http.StatusNotFound, "not_found", "no route "+req.RouteKey)
+	route, ok := routes[req.RouteKey]
+	if !ok {
+		return h.toResponse(ctx, &access.Error{Kind: access.KindNotFound, Message: "no route " + req.RouteKey}), nil
 	}
+	resp, err := route(h, ctx, caller, req)
 	if err != nil {
 		return h.toResponse(ctx, err), nil
 	}
@@ -164,7 +178,7 @@ func (h *Handler) create(ctx context.Context, caller string, req events.APIGatew
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
 	now := h.Now().UTC()
-	r, err := NewRequest(Ask(body), doc.Directory().Identify(caller), doc, pv.Version, now)
+	r, err := access.Open(access.Ask(body), access.DirectoryOf(doc).Identify(caller), doc, pv.Version, now)
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
@@ -194,7 +208,7 @@ func (h *Handler) create(ctx context.Context, caller string, req events.APIGatew
 		if endErr := h.Store.End(ctx, r.ID, access.Failed, h.Now().UTC(), access.System, map[string]string{"error": "workflow could not start"}); endErr != nil {
 			h.Logger.ErrorContext(ctx, "end request after failed start", "request", r.ID, "error", endErr.Error())
 		}
-		return events.APIGatewayV2HTTPResponse{}, newError(http.StatusServiceUnavailable, "unavailable", "the approval workflow could not be started; request "+r.ID+" was marked failed, please retry")
+		return events.APIGatewayV2HTTPResponse{}, &access.Error{Kind: access.KindUnavailable, Message: "the approval workflow could not be started; request " + r.ID + " was marked failed, please retry"}
 	}
 	h.Logger.InfoContext(ctx, "request created", "request", r.ID, "resource", r.Resource, "requester", caller, "status", r.Status, "break_glass", r.BreakGlass, "auto_rule", r.AutoApprovedBy)
 	return jsonResponse(http.StatusCreated, view(r, nil)), nil
@@ -285,8 +299,7 @@ func fingerprint(r *access.Request) string {
 // replay answers a retried create with the request the first call made.
 func (h *Handler) replay(ctx context.Context, caller string, dup *store.DuplicateError) (events.APIGatewayV2HTTPResponse, error) {
 	if !dup.SameRequest {
-		return events.APIGatewayV2HTTPResponse{}, &apiError{Status: http.StatusUnprocessableEntity, Code: "idempotency_key_reused",
-			Message: "Idempotency-Key was already used for a different request (" + dup.ExistingID + "); use a new key"}
+		return events.APIGatewayV2HTTPResponse{}, &access.Error{Kind: access.KindUnprocessable, Code: "idempotency_key_reused", Message: "Idempotency-Key was already used for a different request (" + dup.ExistingID + "); use a new key"}
 	}
 	r, err := h.Store.GetRequest(ctx, dup.ExistingID)
 	if err != nil {
@@ -300,7 +313,7 @@ func (h *Handler) replay(ctx context.Context, caller string, dup *store.Duplicat
 func (h *Handler) policy(ctx context.Context) (*store.PolicyVersion, *policy.Document, error) {
 	pv, err := h.Store.CurrentPolicy(ctx)
 	if errors.Is(err, access.ErrNotFound) {
-		return nil, nil, newError(http.StatusServiceUnavailable, "no_policy", "no policy has been applied yet; an admin must apply one first")
+		return nil, nil, &access.Error{Kind: access.KindUnavailable, Code: "no_policy", Message: "no policy has been applied yet; an admin must apply one first"}
 	}
 	if err != nil {
 		return nil, nil, err
@@ -379,7 +392,7 @@ func (h *Handler) list(ctx context.Context, caller string, req events.APIGateway
 // decodeJSON reads exactly one JSON object with only known fields.
 func decodeJSON(req events.APIGatewayV2HTTPRequest, dst any) error {
 	if ct := req.Headers["content-type"]; ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
-		return &apiError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Message: "Content-Type must be application/json"}
+		return &access.Error{Kind: access.KindUnsupported, Message: "Content-Type must be application/json"}
 	}
 	raw := []byte(req.Body)
 	if req.IsBase64Encoded {
@@ -389,7 +402,7 @@ func decodeJSON(req events.APIGatewayV2HTTPRequest, dst any) error {
 		}
 	}
 	if len(raw) > maxBodyBytes {
-		return &apiError{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Message: fmt.Sprintf("body is %d bytes; the limit is %d", len(raw), maxBodyBytes)}
+		return &access.Error{Kind: access.KindTooLarge, Message: fmt.Sprintf("body is %d bytes; the limit is %d", len(raw), maxBodyBytes)}
 	}
 	if len(strings.TrimSpace(string(raw))) == 0 {
 		return access.Invalid("", "body is required: a JSON object like {\"resource\": \"...\", \"duration\": \"15m\", \"reason\": \"...\"}")

@@ -22,7 +22,7 @@ func (h *Handler) Directory(ctx context.Context) access.Directory {
 		h.Logger.WarnContext(ctx, "no policy to identify the caller by; matching by ARN only", "error", err.Error())
 		return access.Directory{}
 	}
-	return doc.Directory()
+	return access.DirectoryOf(doc)
 }
 
 func (h *Handler) staff() access.Staff {

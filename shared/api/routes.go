@@ -26,8 +26,7 @@ func (h *Handler) cancel(ctx context.Context, caller, id string) (events.APIGate
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
 	if r.Status != access.Pending && r.Status != access.Approved {
-		return events.APIGatewayV2HTTPResponse{}, &apiError{Status: http.StatusConflict, Code: "conflict",
-			Message: fmt.Sprintf("request %s is %s; only pending or not yet granted requests can be cancelled", id, r.Status)}
+		return events.APIGatewayV2HTTPResponse{}, &access.Error{Kind: access.KindConflict, Message: fmt.Sprintf("request %s is %s; only pending or not yet granted requests can be cancelled", id, r.Status)}
 	}
 	if !a.MayCancel(r, requester) {
 		return events.APIGatewayV2HTTPResponse{}, forbidden("the requester or an admin can cancel a pending request; once it is approved, its approvers can too")
@@ -53,7 +52,7 @@ func (h *Handler) cancel(ctx context.Context, caller, id string) (events.APIGate
 }
 
 func forbidden(what string) error {
-	return &apiError{Status: http.StatusForbidden, Code: "forbidden", Message: "only " + what}
+	return &access.Error{Kind: access.KindForbidden, Message: "only " + what}
 }
 
 // getPolicy returns the current policy, or ?version=N.
@@ -73,7 +72,7 @@ func (h *Handler) getPolicy(ctx context.Context, caller string, req events.APIGa
 		pv, err = h.Store.CurrentPolicy(ctx)
 	}
 	if errors.Is(err, access.ErrNotFound) {
-		return events.APIGatewayV2HTTPResponse{}, newError(http.StatusNotFound, "not_found", "no such policy version")
+		return events.APIGatewayV2HTTPResponse{}, &access.Error{Kind: access.KindNotFound, Message: "no such policy version"}
 	}
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
@@ -146,8 +145,7 @@ func (h *Handler) putPolicy(ctx context.Context, caller string, req events.APIGa
 			return events.APIGatewayV2HTTPResponse{}, access.Invalid("If-Match", "must be the policy version you edited, e.g. 3")
 		}
 		if n != previous {
-			return events.APIGatewayV2HTTPResponse{}, &apiError{Status: http.StatusPreconditionFailed, Code: "stale_policy",
-				Message: fmt.Sprintf("the policy is at version %d, not %d; get it again and reapply your change", previous, n)}
+			return events.APIGatewayV2HTTPResponse{}, &access.Error{Kind: access.KindStale, Code: "stale_policy", Message: fmt.Sprintf("the policy is at version %d, not %d; get it again and reapply your change", previous, n)}
 		}
 	}
 	diff := diffPolicies(prevDoc, doc)
@@ -156,7 +154,7 @@ func (h *Handler) putPolicy(ctx context.Context, caller string, req events.APIGa
 		"added": strings.Join(diff.Added, ","), "removed": strings.Join(diff.Removed, ","), "changed": strings.Join(diff.Changed, ","),
 	})
 	if errors.Is(err, store.ErrConflict) {
-		return events.APIGatewayV2HTTPResponse{}, &apiError{Status: http.StatusPreconditionFailed, Code: "stale_policy", Message: "another admin applied a policy at the same moment; get it again and reapply your change"}
+		return events.APIGatewayV2HTTPResponse{}, &access.Error{Kind: access.KindStale, Code: "stale_policy", Message: "another admin applied a policy at the same moment; get it again and reapply your change"}
 	}
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
@@ -204,7 +202,7 @@ func policyBody(req events.APIGatewayV2HTTPRequest) ([]byte, error) {
 		}
 	}
 	if len(raw) > policy.MaxDocumentSize {
-		return nil, &apiError{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Message: fmt.Sprintf("policy is %d bytes; the limit is %d", len(raw), policy.MaxDocumentSize)}
+		return nil, &access.Error{Kind: access.KindTooLarge, Message: fmt.Sprintf("policy is %d bytes; the limit is %d", len(raw), policy.MaxDocumentSize)}
 	}
 	if len(strings.TrimSpace(string(raw))) == 0 {
 		return nil, access.Invalid("", "body is required: the policy YAML document")
@@ -227,7 +225,7 @@ func invalidPolicy(err error) (events.APIGatewayV2HTTPResponse, error) {
 // who its requester is; others are reported missing so ids cannot be
 // probed. A requester reading their own request needs no policy read.
 func (h *Handler) visible(ctx context.Context, caller, id string) (*access.Request, access.Actor, access.Principal, error) {
-	notFound := newError(http.StatusNotFound, "not_found", fmt.Sprintf("no request with id %q", id))
+	notFound := &access.Error{Kind: access.KindNotFound, Message: fmt.Sprintf("no request with id %q", id)}
 	if !access.ValidID(id) {
 		return nil, access.Actor{}, access.Principal{}, notFound
 	}
@@ -260,11 +258,11 @@ func (h *Handler) signalHold(ctx context.Context, r *access.Request, s workflow.
 		return err
 	}
 	if token == "" {
-		return &apiError{Status: http.StatusConflict, Code: "busy", Message: fmt.Sprintf("request %s is still being granted; retry in a few seconds", r.ID)}
+		return &access.Error{Kind: access.KindBusy, Message: fmt.Sprintf("request %s is still being granted; retry in a few seconds", r.ID)}
 	}
 	if err := h.Workflow.Signal(ctx, token, s); err != nil {
 		if errors.Is(err, workflow.ErrTaskGone) {
-			return &apiError{Status: http.StatusConflict, Code: "busy", Message: fmt.Sprintf("request %s is changing right now (ending, or another revoke or extension); check it and retry", r.ID)}
+			return &access.Error{Kind: access.KindBusy, Message: fmt.Sprintf("request %s is changing right now (ending, or another revoke or extension); check it and retry", r.ID)}
 		}
 		return err
 	}
@@ -286,7 +284,7 @@ func (h *Handler) revoke(ctx context.Context, caller, id string) (events.APIGate
 		if r.Status == access.Pending || r.Status == access.Approved {
 			msg += " (cancel it instead: POST /v1/requests/" + id + "/cancel)"
 		}
-		return events.APIGatewayV2HTTPResponse{}, &apiError{Status: http.StatusConflict, Code: "conflict", Message: msg}
+		return events.APIGatewayV2HTTPResponse{}, &access.Error{Kind: access.KindConflict, Message: msg}
 	}
 	// Record the intent first: if the workflow is between granting and
 	// holding, the hold acts on it as it starts.
@@ -329,16 +327,16 @@ func (h *Handler) extend(ctx context.Context, caller, id string, req events.APIG
 		return events.APIGatewayV2HTTPResponse{}, forbidden("the requester, an approver of the request or an admin can extend it")
 	}
 	if r.Status != access.Active || r.ExpiresAt == nil {
-		return events.APIGatewayV2HTTPResponse{}, &apiError{Status: http.StatusConflict, Code: "conflict", Message: fmt.Sprintf("request %s is %s; only active access can be extended", id, r.Status)}
+		return events.APIGatewayV2HTTPResponse{}, &access.Error{Kind: access.KindConflict, Message: fmt.Sprintf("request %s is %s; only active access can be extended", id, r.Status)}
 	}
 	_, doc, err := h.policy(ctx)
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
-	a = h.staff().Actor(doc.Directory().Identify(caller))
+	a = h.staff().Actor(access.DirectoryOf(doc).Identify(caller))
 	res, ok := doc.Resource(r.Resource)
 	if !ok {
-		return events.APIGatewayV2HTTPResponse{}, &apiError{Status: http.StatusConflict, Code: "conflict", Message: fmt.Sprintf("resource %q is no longer in the policy; it cannot be extended", r.Resource)}
+		return events.APIGatewayV2HTTPResponse{}, &access.Error{Kind: access.KindConflict, Message: fmt.Sprintf("resource %q is no longer in the policy; it cannot be extended", r.Resource)}
 	}
 	total := r.Duration + by
 	if total > res.MaxDuration.Std() {
@@ -350,9 +348,8 @@ func (h *Handler) extend(ctx context.Context, caller, id string, req events.APIG
 		if r.GrantedAt != nil {
 			start = *r.GrantedAt
 		}
-		if _, ok := res.AutoApproval(a.Principal, total, start); !ok {
-			return events.APIGatewayV2HTTPResponse{}, &apiError{Status: http.StatusForbidden, Code: "needs_approval",
-				Message: fmt.Sprintf("extending to %s in all needs an approver of %q; ask one of them to extend it (POST /v1/requests/%s/extend)", access.FormatDuration(total), r.Resource, id)}
+		if _, ok := access.AutoApproval(res, a.Principal, total, start); !ok {
+			return events.APIGatewayV2HTTPResponse{}, &access.Error{Kind: access.KindForbidden, Code: "needs_approval", Message: fmt.Sprintf("extending to %s in all needs an approver of %q; ask one of them to extend it (POST /v1/requests/%s/extend)", access.FormatDuration(total), r.Resource, id)}
 		}
 	}
 	// Until the grant has handed over to its Hold task there is nothing to
@@ -360,8 +357,7 @@ func (h *Handler) extend(ctx context.Context, caller, id string, req events.APIG
 	if token, err := h.Store.HoldToken(ctx, id); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	} else if token == "" {
-		return events.APIGatewayV2HTTPResponse{}, &apiError{Status: http.StatusConflict, Code: "busy",
-			Message: fmt.Sprintf("request %s is still being granted; nothing was changed, retry in a few seconds", id)}
+		return events.APIGatewayV2HTTPResponse{}, &access.Error{Kind: access.KindBusy, Message: fmt.Sprintf("request %s is still being granted; nothing was changed, retry in a few seconds", id)}
 	}
 	until := r.ExpiresAt.Add(by)
 	if err := h.Store.Extend(ctx, r, *r.ExpiresAt, until, total, caller, now); err != nil {

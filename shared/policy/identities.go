@@ -4,8 +4,6 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
-
-	"github.com/jitaccess/jit/shared/access"
 )
 
 // Identities says which principals speak for a person. A role session's
@@ -31,26 +29,14 @@ type PersonBinding struct {
 
 var trustedRolePattern = regexp.MustCompile(`^arn:aws[a-z-]*:iam::(\d{12}|\*):role/[\w+=,.@/*-]+$`)
 
-// Directory is the policy's identity model: trusted roles, people, and
-// every approver bound to a principal.
-func (d *Document) Directory() access.Directory {
-	var dir access.Directory
-	if d.Identities != nil {
-		dir.TrustedRoles = d.Identities.TrustedRoles
-		for _, p := range d.Identities.People {
-			dir.People = append(dir.People, access.Person{Email: p.Email, Principals: p.Principals})
-		}
+// RoleName returns the role name part of a trusted role pattern, without
+// its path: a session's ARN carries the role's name but not its path.
+func RoleName(pattern string) string {
+	_, name, _ := strings.Cut(pattern, ":role/")
+	if i := strings.LastIndex(name, "/"); i >= 0 {
+		name = name[i+1:]
 	}
-	for _, r := range d.Resources {
-		for _, l := range r.Approval.Levels {
-			for _, a := range append(append([]Approver{}, l.Approvers...), l.EscalateTo...) {
-				if a.Principal != "" {
-					dir.People = append(dir.People, access.Person{Email: a.Email, Principals: []string{a.Principal}})
-				}
-			}
-		}
-	}
-	return dir
+	return name
 }
 
 func (v *validator) identities(ids *Identities) {
@@ -59,7 +45,7 @@ func (v *validator) identities(ids *Identities) {
 	}
 	for i, p := range ids.TrustedRoles {
 		path := v.at("trusted_roles", i)
-		name := access.TrustedRoleName(p)
+		name := RoleName(p)
 		switch {
 		case !trustedRolePattern.MatchString(p):
 			v.add(path, "%q must be an IAM role ARN pattern, e.g. \"arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_*\"", p)

@@ -52,13 +52,3 @@ func TestIdentitiesValidation(t *testing.T) {
 		})
 	}
 }
-
-func TestDirectoryBindsApprovers(t *testing.T) {
-	doc, err := Parse([]byte(strings.Replace(valid, "- email: a@example.com", "- email: a@example.com\n              principal: arn:aws:iam::123456789012:user/a", 1)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p := doc.Directory().Identify("arn:aws:iam::123456789012:user/a"); p.Person != "a@example.com" {
-		t.Fatalf("approver's principal identifies %+v, want a@example.com", p)
-	}
-}

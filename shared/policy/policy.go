@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/jitaccess/jit/shared/access"
 )
 
 // Providers a target may name.
@@ -658,11 +656,25 @@ func (d *Document) Resource(name string) (*Resource, bool) {
 	return nil, false
 }
 
-// MayRequest reports whether the principal matches one of the resource's
-// requester patterns: ARN patterns ("*" matches any run of characters, so
-// "arn:aws:sts::123456789012:assumed-role/Engineer/*" admits every session
-// of that role) against its ARN, email patterns ("*@example.com") against
-// the person the policy's identities say it is.
-func (r *Resource) MayRequest(p access.Principal) bool {
-	return p.MatchesAny(r.Requesters)
+// Match reports whether s matches pattern, where "*" matches any run of
+// characters (including none) and everything else matches itself. It is
+// how every principal pattern in a policy is read.
+func Match(pattern, s string) bool {
+	parts := strings.Split(pattern, "*")
+	if len(parts) == 1 {
+		return pattern == s
+	}
+	if !strings.HasPrefix(s, parts[0]) {
+		return false
+	}
+	s = s[len(parts[0]):]
+	last := parts[len(parts)-1]
+	for _, part := range parts[1 : len(parts)-1] {
+		i := strings.Index(s, part)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(part):]
+	}
+	return strings.HasSuffix(s, last)
 }

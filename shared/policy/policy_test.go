@@ -27,13 +27,6 @@ func TestParseSample(t *testing.T) {
 	if got := r.Approval.Levels[0].MinApprovals; got != 1 {
 		t.Errorf("min_approvals default = %d, want 1", got)
 	}
-	dir := doc.Directory()
-	if !r.MayRequest(dir.Identify("arn:aws:sts::123456789012:assumed-role/Engineer/alice@example.com")) {
-		t.Error("alice may not request sandbox-admin")
-	}
-	if r.MayRequest(dir.Identify("arn:aws:sts::123456789012:assumed-role/Auditor/frank@example.com")) {
-		t.Error("auditor may request sandbox-admin")
-	}
 }
 
 const valid = `resources:
@@ -91,6 +84,27 @@ func TestParseValidDefaults(t *testing.T) {
 	r := doc.Resources[0]
 	if r.Target.Provider != ProviderIAMRoleTrust || r.MinDuration.Std() != DefaultMinDuration || r.Approval.Levels[0].Timeout.Std() != DefaultLevelTimeout {
 		t.Fatalf("defaults not applied: %+v", r)
+	}
+}
+
+func TestMatch(t *testing.T) {
+	tests := []struct {
+		pattern, s string
+		want       bool
+	}{
+		{"*", "anything", true},
+		{"arn:aws:sts::1:assumed-role/Eng/*", "arn:aws:sts::1:assumed-role/Eng/alice", true},
+		{"arn:aws:sts::1:assumed-role/Eng/*", "arn:aws:sts::1:assumed-role/Engineer/alice", false},
+		{"arn:*:role/*/x", "arn:aws:iam::1:role/a/b/x", true},
+		{"exact", "exact", true},
+		{"exact", "exactly", false},
+		{"a*b*c", "abc", true},
+		{"a*b*c", "acb", false},
+	}
+	for _, tt := range tests {
+		if got := Match(tt.pattern, tt.s); got != tt.want {
+			t.Errorf("Match(%q, %q) = %v, want %v", tt.pattern, tt.s, got, tt.want)
+		}
 	}
 }
 

@@ -7,39 +7,7 @@ import (
 	// Time zones for auto-approve windows must load on any host, including
 	// Lambda's minimal images.
 	_ "time/tzdata"
-
-	"github.com/jitaccess/jit/shared/access"
 )
-
-// AutoApproval returns the first auto-approve rule that admits a request by
-// principal for the access window [start, start+d), if any. A rule's time
-// window must hold the whole access window, not the moment of asking: a
-// request made on Friday afternoon for Saturday 03:00 is outside office
-// hours.
-func (r *Resource) AutoApproval(principal access.Principal, d time.Duration, start time.Time) (string, bool) {
-	for _, rule := range r.AutoApprove {
-		if rule.admits(principal, d, start) {
-			return rule.Name, true
-		}
-	}
-	return "", false
-}
-
-func (a *AutoRule) admits(principal access.Principal, d time.Duration, start time.Time) bool {
-	if a.Always {
-		return true
-	}
-	if a.MaxDuration > 0 && d > a.MaxDuration.Std() {
-		return false
-	}
-	if len(a.Requesters) > 0 && !principal.MatchesAny(a.Requesters) {
-		return false
-	}
-	if a.Window != nil && !a.Window.Holds(start, d) {
-		return false
-	}
-	return true
-}
 
 // Holds reports whether the window contains all of [start, start+d): its
 // start, every minute boundary inside it (windows have minute resolution)

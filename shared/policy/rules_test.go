@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/jitaccess/jit/shared/access"
 )
 
 // withResource adds YAML under the valid resource's top level.
@@ -111,50 +109,6 @@ const rulesPolicy = `resources:
         window: {days: [sat], start: "22:00", end: "06:00", timezone: UTC}
 `
 
-func TestAutoApproval(t *testing.T) {
-	doc, err := Parse([]byte(rulesPolicy))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := doc.Resources[0]
-	ci := access.Principal{ARN: "arn:aws:sts::123456789012:assumed-role/CI/deploy"}
-	alice := access.Principal{ARN: "arn:aws:sts::123456789012:assumed-role/Engineer/alice@example.com", Person: "alice@example.com"}
-	// 2026-11-25 is a Wednesday; Berlin is UTC+1 in November.
-	wed := func(h, m int) time.Time { return time.Date(2026, 11, 25, h, m, 0, 0, time.UTC) }
-	tests := []struct {
-		name      string
-		principal access.Principal
-		d         time.Duration
-		now       time.Time
-		wantRule  string
-	}{
-		{"ci short at night", ci, 20 * time.Minute, wed(2, 0), "short-ci"},
-		{"ci too long at night", ci, 2 * time.Hour, wed(2, 0), ""},
-		{"human short at night", alice, 20 * time.Minute, wed(2, 0), ""},
-		{"office hours Berlin 09:00 = 08:00 UTC", alice, 4 * time.Hour, wed(8, 0), "office-hours"},
-		{"before office hours Berlin (07:59 UTC = 08:59 Berlin)", alice, 4 * time.Hour, wed(7, 59), ""},
-		{"last office minute", alice, time.Minute, wed(15, 59), "office-hours"},
-		{"access that runs past closing time", alice, time.Hour, wed(15, 59), ""},
-		{"access that ends at closing time", alice, time.Hour, wed(15, 0), "office-hours"},
-		{"friday evening for saturday 03:00: the access window decides", alice, time.Hour, time.Date(2026, 11, 28, 2, 0, 0, 0, time.UTC), ""},
-		{"office closed at 17:00 Berlin", alice, time.Hour, wed(16, 0), ""},
-		{"weekend office hours do not apply", alice, time.Hour, time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC), ""},
-		{"saturday night", alice, time.Hour, time.Date(2026, 11, 28, 23, 0, 0, 0, time.UTC), "night-shift"},
-		{"sunday early morning belongs to saturday's window", alice, time.Minute, time.Date(2026, 11, 29, 5, 0, 0, 0, time.UTC), "night-shift"},
-		{"saturday night access that runs into sunday morning", alice, 7 * time.Hour, time.Date(2026, 11, 28, 23, 0, 0, 0, time.UTC), "night-shift"},
-		{"saturday night access past the window's end", alice, 8 * time.Hour, time.Date(2026, 11, 28, 23, 0, 0, 0, time.UTC), ""},
-		{"sunday night is not in the window", alice, time.Hour, time.Date(2026, 11, 29, 23, 0, 0, 0, time.UTC), ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			rule, ok := r.AutoApproval(tt.principal, tt.d, tt.now)
-			if rule != tt.wantRule || ok != (tt.wantRule != "") {
-				t.Fatalf("AutoApproval = %q, %v; want %q", rule, ok, tt.wantRule)
-			}
-		})
-	}
-}
-
 func TestTicketAndStart(t *testing.T) {
 	doc, err := Parse([]byte(rulesPolicy))
 	if err != nil {
@@ -181,17 +135,5 @@ func TestTicketAndStart(t *testing.T) {
 	}
 	if err := r.CheckStart(now.Add(48*time.Hour), now); err == nil || !strings.Contains(err.Error(), "at most 24h") {
 		t.Errorf("48h ahead: %v", err)
-	}
-}
-
-func TestMayRequestByPerson(t *testing.T) {
-	r := Resource{Requesters: []string{"*@example.com"}}
-	sso := access.Principal{ARN: "arn:aws:sts::1:assumed-role/AWSReservedSSO_Dev/Alice@Example.com", Person: "alice@example.com"}
-	if !r.MayRequest(sso) {
-		t.Error("a person identified by email should match an email pattern")
-	}
-	chosen := access.Principal{ARN: "arn:aws:sts::1:assumed-role/CI/alice@example.com"}
-	if r.MayRequest(chosen) {
-		t.Error("a session merely named like an email matched an email pattern")
 	}
 }

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -50,5 +51,31 @@ func TestIdentitiesValidation(t *testing.T) {
 				t.Fatalf("warnings %q lack %q", joined, tt.wantWarn)
 			}
 		})
+	}
+}
+
+func TestApproverAtTwoLevels(t *testing.T) {
+	chain := `resources:
+  - name: db
+    target:
+      role_arn: arn:aws:iam::123456789012:role/db
+    requesters: ["arn:aws:sts::123456789012:assumed-role/Eng/*"]
+    max_duration: 1h
+    approval:%s
+      levels:
+        - approvers: [{email: carol@example.com}, {email: dave@example.com}]
+        - approvers: [{email: erin@example.com}]
+          escalate_to: [{email: Carol@example.com}]
+`
+	doc, err := Parse([]byte(fmt.Sprintf(chain, "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Warnings) != 1 || !strings.Contains(doc.Warnings[0].String(), "resources[0].approval.levels[1].escalate_to[0].email: Carol@example.com is also at level 1") {
+		t.Fatalf("warnings = %v", doc.Warnings)
+	}
+	_, err = Parse([]byte(fmt.Sprintf(chain, "\n      distinct_approvers: true")))
+	if err == nil || !strings.Contains(err.Error(), "distinct_approvers needs a different person at every level") {
+		t.Fatalf("with distinct_approvers: %v", err)
 	}
 }

@@ -110,6 +110,11 @@ type Target struct {
 // Approval is the chain of levels a request must pass.
 type Approval struct {
 	Levels []Level `yaml:"levels" json:"levels"`
+	// DistinctApprovers refuses a chain in which one person is listed at
+	// two levels, so every level is a different person's decision.
+	// Without it, such a chain is allowed with a warning: that person's
+	// approvals alone satisfy every level they are on.
+	DistinctApprovers bool `yaml:"distinct_approvers,omitempty" json:"distinct_approvers,omitempty"`
 }
 
 // Level is one step of an approval chain.
@@ -455,11 +460,42 @@ func (v *validator) resource(r *Resource) {
 	for j := range r.Approval.Levels {
 		v.level(r, j)
 	}
+	v.distinctLevels(r)
 	for j := range r.AutoApprove {
 		v.autoRule(&r.AutoApprove[j], j)
 	}
 	if bg := r.BreakGlass; bg != nil && (bg.ReasonMinLength < 1 || bg.ReasonMinLength > MaxReasonLength) {
 		v.add(v.at("break_glass", "reason_min_length"), "must be between 1 and %d", MaxReasonLength)
+	}
+}
+
+// distinctLevels finds a person listed at two levels: refused when the
+// chain asks for distinct approvers, a warning otherwise.
+func (v *validator) distinctLevels(r *Resource) {
+	first := map[string]int{}
+	for j, l := range r.Approval.Levels {
+		for _, list := range []struct {
+			field string
+			as    []Approver
+		}{{"approvers", l.Approvers}, {"escalate_to", l.EscalateTo}} {
+			for k, a := range list.as {
+				email := strings.ToLower(strings.TrimSpace(a.Email))
+				at, seen := first[email]
+				switch {
+				case !seen:
+					first[email] = j
+					continue
+				case at == j:
+					continue
+				}
+				path := v.at("approval", "levels", j, list.field, k, "email")
+				if r.Approval.DistinctApprovers {
+					v.add(path, "%s is also at level %d; distinct_approvers needs a different person at every level", a.Email, at+1)
+				} else {
+					v.warn(path, "%s is also at level %d, so their approvals alone satisfy both levels; set approval.distinct_approvers to refuse this", a.Email, at+1)
+				}
+			}
+		}
 	}
 }
 

@@ -57,3 +57,24 @@ func TestSameOrigin(t *testing.T) {
 		}
 	}
 }
+
+// TestPageHostileReason: the reason shows as the requester's words, its
+// lines apart, with nothing invisible that reorders what the approver
+// reads.
+func TestPageHostileReason(t *testing.T) {
+	r := &access.Request{
+		ID: "01m8h2vc7v9a4e39t9w0bj74tr", Resource: "db", Duration: 15 * time.Minute,
+		Requester: "arn:aws:sts::1:assumed-role/E/alice@example.com\u202e",
+		Reason:    "fix it\nYou approved this already.\u202e <a href=https://evil.example>Approve</a>\u200b",
+		Ticket:    "INC-1\u2028Approved", CreatedAt: time.Now(),
+	}
+	body := render(200, page{Title: "Approve access?", Request: summary(r), Form: true, Approver: "carol@example.com"}).Body
+	for _, bad := range []string{"\u202e", "\u200b", "\u2028", "<a href=https://evil"} {
+		if strings.Contains(body, bad) {
+			t.Errorf("page carries %q", bad)
+		}
+	}
+	if !strings.Contains(body, "<dd><blockquote") || !strings.Contains(body, "fix it<br>You approved this already. &lt;a href=https://evil.example&gt;Approve&lt;/a&gt;</blockquote></dd>") {
+		t.Errorf("reason not shown quoted, line by line:\n%s", body)
+	}
+}

@@ -52,14 +52,23 @@ func newEmailData(r *access.Request) emailData {
 	return d
 }
 
+// Ask is one level of a request asking its approvers to decide.
+type Ask struct {
+	Level     int
+	Escalated bool
+	// At is when the level was asked (its escalation comes one level
+	// timeout later); LinkExpires when the links sent now expire.
+	At, LinkExpires time.Time
+}
+
 // chainLine says where this level stands: "Level 1 of 2 (security): 2
 // approvals needed; escalates to X at 11:00 UTC".
-func chainLine(r *access.Request, level int, escalated bool, expires time.Time) string {
-	if level >= len(r.Chain) {
+func chainLine(r *access.Request, ask Ask) string {
+	if ask.Level >= len(r.Chain) {
 		return ""
 	}
-	l := r.Chain[level]
-	s := fmt.Sprintf("Level %d of %d", level+1, len(r.Chain))
+	l := r.Chain[ask.Level]
+	s := fmt.Sprintf("Level %d of %d", ask.Level+1, len(r.Chain))
 	if l.Name != "" {
 		s += " (" + l.Name + ")"
 	}
@@ -69,22 +78,22 @@ func chainLine(r *access.Request, level int, escalated bool, expires time.Time) 
 		s += ": 1 approval needed"
 	}
 	switch {
-	case escalated:
+	case ask.Escalated:
 		s += "; escalated after no decision in time"
 	case len(l.EscalateTo) > 0:
-		s += "; escalates to " + strings.Join(l.EscalateTo, ", ") + " at " + expires.Add(-l.Timeout).UTC().Format("15:04 UTC")
+		s += "; escalates to " + strings.Join(l.EscalateTo, ", ") + " at " + ask.At.Add(l.Timeout).UTC().Format("15:04 UTC")
 	}
 	return s
 }
 
-// ApprovalEmail renders the message asking approver to decide on r at
-// level. Both buttons open the decision page; nothing is decided by
-// opening a link.
-func ApprovalEmail(r *access.Request, approver, url string, linkExpires time.Time, level int, escalated bool) (Message, error) {
+// ApprovalEmail renders the message asking approver to decide on r.
+// Both buttons open the decision page; nothing is decided by opening a
+// link.
+func ApprovalEmail(r *access.Request, approver, url string, ask Ask) (Message, error) {
 	d := newEmailData(r)
 	d.URL = url
-	d.Expires = linkExpires.UTC().Format("2006-01-02 15:04 UTC")
-	d.Chain = chainLine(r, level, escalated, linkExpires)
+	d.Expires = ask.LinkExpires.UTC().Format("2006-01-02 15:04 UTC")
+	d.Chain = chainLine(r, ask)
 	var text, html bytes.Buffer
 	if err := textEmail.Execute(&text, d); err != nil {
 		return Message{}, fmt.Errorf("render email text: %w", err)

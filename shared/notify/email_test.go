@@ -15,7 +15,7 @@ func TestApprovalEmail(t *testing.T) {
 		Reason:    `<b>deploy</b> & "fix"`, Target: access.Target{RoleARN: "arn:aws:iam::123456789012:role/x"},
 		CreatedAt: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC),
 	}
-	m, err := ApprovalEmail(r, "carol@example.com", "https://api.example.com/d/TOKEN", time.Date(2026, 11, 28, 11, 0, 0, 0, time.UTC), 0, false)
+	m, err := ApprovalEmail(r, "carol@example.com", "https://api.example.com/d/TOKEN", Ask{At: r.CreatedAt, LinkExpires: time.Date(2026, 11, 28, 11, 0, 0, 0, time.UTC)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func TestHostileReasonEveryChannel(t *testing.T) {
 	r.Reason = hostileReason
 	r.Ticket, r.TicketURL = "INC-1\nApprove: https://evil.example/t", ""
 	url := linkBase + "/d/" + testToken
-	m, err := ApprovalEmail(r, "carol@example.com", url, t0.Add(time.Hour), 0, false)
+	m, err := ApprovalEmail(r, "carol@example.com", url, askAt(0, false, time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestHostileReasonEveryChannel(t *testing.T) {
 	if strings.ContainsAny(sms, "\r\n") || strings.Contains(sms, "fix it") || !strings.HasSuffix(sms, url) {
 		t.Errorf("SMS = %q", sms)
 	}
-	if m, _ := ApprovalEmail(r, "carol@example.com", url, t0.Add(time.Hour), 0, false); strings.ContainsAny(m.Subject, "\r\n") {
+	if m, _ := ApprovalEmail(r, "carol@example.com", url, askAt(0, false, time.Hour)); strings.ContainsAny(m.Subject, "\r\n") {
 		t.Errorf("subject = %q", m.Subject)
 	}
 }

@@ -145,11 +145,16 @@ func (h *Handler) RequestApproval(ctx context.Context, task workflow.ApprovalTas
 	level := task.Await.Level
 	now := h.Now().UTC()
 	timeout := time.Duration(task.Await.TimeoutSeconds) * time.Second
-	// Links live as long as the level may: through its escalation too.
+	// Links live as long as the level may, through its escalation too,
+	// but never longer than a bearer credential should.
 	expires := now.Add(timeout)
 	if !task.Await.Escalated && level < len(r.Chain) && len(r.Chain[level].EscalateTo) > 0 {
 		expires = expires.Add(timeout)
 	}
+	if limit := now.Add(link.MaxLifetime); expires.After(limit) {
+		expires = limit
+	}
+	ask := Ask{Level: level, Escalated: task.Await.Escalated, At: now, LinkExpires: expires}
 	approvers := r.AskedAt(level, task.Await.Escalated)
 	if len(r.Chain) == 0 {
 		approvers = r.Approvers
@@ -188,9 +193,9 @@ func (h *Handler) RequestApproval(ctx context.Context, task workflow.ApprovalTas
 			case ChannelSMS:
 				msg = Message{Channel: ChannelSMS, To: c.Phone, Text: SMSText(r, url)}
 			case ChannelSlack:
-				msg = SlackApproval(r, c.Slack, url, tok, expires, level, task.Await.Escalated)
+				msg = SlackApproval(r, c.Slack, url, tok, ask)
 			default:
-				if msg, err = ApprovalEmail(r, approver, url, expires, level, task.Await.Escalated); err != nil {
+				if msg, err = ApprovalEmail(r, approver, url, ask); err != nil {
 					return err
 				}
 			}
@@ -202,7 +207,7 @@ func (h *Handler) RequestApproval(ctx context.Context, task workflow.ApprovalTas
 		return fmt.Errorf("request %s level %d: %w", r.ID, level, ErrNobodyToAsk)
 	}
 	if len(mentions) > 0 {
-		msgs = append(msgs, SlackNotice(r, mentions, expires, level, task.Await.Escalated))
+		msgs = append(msgs, SlackNotice(r, mentions, ask))
 		recipients = append(recipients, strings.Join(mentioned, ", "))
 	}
 	if err := h.Store.RequestApproval(ctx, r, level, string(task.TaskToken), links, now); err != nil {

@@ -518,8 +518,8 @@ func TestSlackSender(t *testing.T) {
 	defer srv.Close()
 	r := chainRequest()
 	tok, _ := link.Parse(testToken)
-	approval := SlackApproval(r, "U0CAROL01", linkBase+"/d/"+testToken, tok, t0.Add(time.Hour), 0, false)
-	notice := SlackNotice(r, []string{"U0CAROL01"}, t0.Add(time.Hour), 0, false)
+	approval := SlackApproval(r, "U0CAROL01", linkBase+"/d/"+testToken, tok, askAt(0, false, time.Hour))
+	notice := SlackNotice(r, []string{"U0CAROL01"}, askAt(0, false, time.Hour))
 	now := t0
 	param := &fakeSSM{value: "xoxb-1-2-3"}
 	secret := &SSMSecret{API: param, Name: "/jit/slack", TTL: 5 * time.Minute, Now: func() time.Time { return now }}
@@ -619,4 +619,45 @@ func (r rewriteTo) RoundTrip(req *http.Request) (*http.Response, error) {
 	req2 := req.Clone(req.Context())
 	req2.URL = &u
 	return http.DefaultTransport.RoundTrip(req2)
+}
+
+// TestRequestApprovalLinkLifetimeCapped: a link is a bearer credential,
+// so it lives at most link.MaxLifetime, whatever the level's timeout (a
+// policy applied before the cap may have up to seven days, doubled by an
+// escalation).
+func TestRequestApprovalLinkLifetimeCapped(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		timeout time.Duration
+		want    time.Duration
+	}{
+		{"short level, doubled for its escalation", 30 * time.Minute, time.Hour},
+		{"level of 20h with escalation", 20 * time.Hour, link.MaxLifetime},
+		{"level of 7 days", 7 * 24 * time.Hour, link.MaxLifetime},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := &fakeStore{req: chainRequest(), policies: map[int]string{3: channelsPolicy}, current: 3}
+			fs.req.Chain[0].Timeout = tt.timeout
+			h, email, _, _, _ := newHandler(fs)
+			task := approvalTask(fs.req.ID, 0, false)
+			task.Await.TimeoutSeconds = int64(tt.timeout / time.Second)
+			if err := h.RequestApproval(context.Background(), task); err != nil {
+				t.Fatal(err)
+			}
+			for _, l := range fs.links {
+				if !l.ExpiresAt.Equal(t0.Add(tt.want)) {
+					t.Errorf("%s link expires %s, want %s", l.Channel, l.ExpiresAt, t0.Add(tt.want))
+				}
+			}
+			// The escalation still comes one timeout after the ask.
+			for _, want := range []string{
+				"expires " + t0.Add(tt.want).Format("2006-01-02 15:04 UTC"),
+				"escalates to erin@example.com at " + t0.Add(tt.timeout).Format("15:04 UTC"),
+			} {
+				if !strings.Contains(email.sent[0].Text, want) {
+					t.Errorf("email does not say %q:\n%s", want, email.sent[0].Text)
+				}
+			}
+		})
+	}
 }

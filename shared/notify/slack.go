@@ -19,22 +19,22 @@ import (
 
 // SlackApproval renders the direct message asking one approver (slackID)
 // to decide, with their link.
-func SlackApproval(r *access.Request, slackID, url string, tok link.Token, linkExpires time.Time, level int, escalated bool) Message {
+func SlackApproval(r *access.Request, slackID, url string, tok link.Token, ask Ask) Message {
 	return Message{
 		Channel: ChannelSlack, To: slackID,
 		Subject: slackSubject(r),
-		Slack:   &slack.Approval{Request: slackRequest(r, linkExpires, level, escalated), DecisionURL: url, Token: tok},
+		Slack:   &slack.Approval{Request: slackRequest(r, ask), DecisionURL: url, Token: tok},
 	}
 }
 
 // SlackNotice renders the channel message that tells the approvers with
 // these Slack ids that they were asked, and points them to their own
 // links. It carries none.
-func SlackNotice(r *access.Request, slackIDs []string, linkExpires time.Time, level int, escalated bool) Message {
+func SlackNotice(r *access.Request, slackIDs []string, ask Ask) Message {
 	return Message{
 		Channel: ChannelSlack, To: strings.Join(slackIDs, ", "),
 		Subject:     slackSubject(r),
-		SlackNotice: &slack.Notice{Request: slackRequest(r, linkExpires, level, escalated), Mentions: slackIDs},
+		SlackNotice: &slack.Notice{Request: slackRequest(r, ask), Mentions: slackIDs},
 	}
 }
 
@@ -42,14 +42,14 @@ func slackSubject(r *access.Request) string {
 	return fmt.Sprintf("Approve %s access to %s for %s?", access.FormatDuration(r.Duration), r.Resource, who(r.Requester))
 }
 
-func slackRequest(r *access.Request, linkExpires time.Time, level int, escalated bool) slack.Request {
+func slackRequest(r *access.Request, ask Ask) slack.Request {
 	d := newEmailData(r)
 	return slack.Request{
 		Requester: who(r.Requester), Resource: r.Resource, RoleARN: r.Target.RoleARN,
 		Duration: d.Duration, Window: d.Window, Reason: r.Reason,
 		Ticket: r.Ticket, TicketURL: r.TicketURL,
-		Level: chainLine(r, level, escalated, linkExpires), RequestID: r.ID,
-		Expires: linkExpires.UTC().Format("2006-01-02 15:04 UTC"),
+		Level: chainLine(r, ask), RequestID: r.ID,
+		Expires: ask.LinkExpires.UTC().Format("2006-01-02 15:04 UTC"),
 	}
 }
 

@@ -44,7 +44,7 @@ type Store interface {
 	CreateSignIn(ctx context.Context, hash, principal string, at, expires time.Time) error
 }
 
-// Pages serves the auditor page's routes (GET /audit...), which browsers
+// Pages serves the auditor page's routes (/audit...), which browsers
 // reach without SigV4.
 type Pages interface {
 	Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
@@ -86,7 +86,7 @@ const (
 
 // Handle routes one API Gateway v2 event.
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	if strings.HasPrefix(req.RouteKey, "GET /audit") {
+	if strings.HasPrefix(req.RouteKey, "GET /audit") || strings.HasPrefix(req.RouteKey, "POST /audit/") {
 		if h.Pages == nil {
 			return h.toResponse(ctx, newError(http.StatusNotFound, "not_found", "the auditor page is not configured")), nil
 		}

@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/jitaccess/jit/shared/access"
 )
 
@@ -34,27 +32,6 @@ func TestRenderEscapesAndLocksDown(t *testing.T) {
 	}
 	if !strings.Contains(resp.Body, `<label for="comment">`) || !strings.Contains(resp.Body, `name="viewport"`) {
 		t.Error("page lacks the labelled comment field or the mobile viewport")
-	}
-}
-
-func TestSameOrigin(t *testing.T) {
-	tests := []struct {
-		name    string
-		headers map[string]string
-		want    bool
-	}{
-		{"form on our page", map[string]string{"origin": "https://api.example.com", "sec-fetch-site": "same-origin"}, true},
-		{"old browser, no headers", map[string]string{}, true},
-		{"cross site", map[string]string{"origin": "https://evil.example", "sec-fetch-site": "cross-site"}, false},
-		{"other origin", map[string]string{"origin": "https://evil.example"}, false},
-		{"same site other subdomain", map[string]string{"sec-fetch-site": "same-site"}, false},
-	}
-	for _, tt := range tests {
-		req := events.APIGatewayV2HTTPRequest{Headers: tt.headers}
-		req.RequestContext.DomainName = "api.example.com"
-		if got := sameOrigin(req); got != tt.want {
-			t.Errorf("%s: sameOrigin = %v, want %v", tt.name, got, tt.want)
-		}
 	}
 }
 

@@ -109,7 +109,7 @@ fuzz:
 FUZZ_TIME    ?= 10s
 FUZZ_TARGETS := ./shared/api:FuzzCreateRequest ./shared/decision:FuzzHandle \
 	./shared/policy:FuzzParse ./shared/link:FuzzParse ./shared/local/sigv4:FuzzVerify \
-	./shared/audit:FuzzParseQuery
+	./shared/audit:FuzzParseQuery ./shared/untrusted:FuzzLine
 # Go's fuzzing engine can end a time-bounded run with a bare "context
 # deadline exceeded" when the clock runs out while a worker is busy; with no
 # failing input written that is not a finding, so that target runs once more.

@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -647,6 +648,9 @@ func (a *app) auditOpen(ctx context.Context, printOnly bool) error {
 	if err := json.Unmarshal(resp.Body, &link); err != nil || link.URL == "" {
 		return fmt.Errorf("POST /v1/audit/sessions: the answer is not the sign-in link jit expects: %s", truncate(string(resp.Body), 200))
 	}
+	if err := openableSignIn(link.URL, s.api.base); err != nil {
+		return fmt.Errorf("POST /v1/audit/sessions answered a sign-in link jit will not use: %w", err)
+	}
 	opened := false
 	var openErr error
 	if !printOnly {
@@ -674,6 +678,40 @@ func (a *app) auditOpen(ctx context.Context, printOnly bool) error {
 		fmt.Fprintf(a.stdout, "Open this link to sign in to the auditor page (it works once, until %s):\n%s\n", until, link.URL)
 	}
 	return nil
+}
+
+// openableSignIn checks a sign-in link before it is printed or handed to
+// the system's opener: the server chose it, and an impersonated or
+// compromised API must not make jit open another site, a file: or
+// javascript: URL, or pass an option to the opener. It must be https on
+// the API's own host and port or, when the API is the local cloud (http
+// on a loopback address), http on a loopback address and the same port.
+func openableSignIn(link string, api *url.URL) error {
+	refuse := func(why string) error {
+		return fmt.Errorf("%q %s; jit opens only links on the API's origin %s (if PublicBaseUrl gives the API another domain, use it as JIT_API_URL)", link, why, api.Scheme+"://"+api.Host)
+	}
+	if strings.IndexFunc(link, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
+		return refuse("contains spaces or control characters")
+	}
+	u, err := url.Parse(link)
+	if err != nil || u.Opaque != "" || u.User != nil || u.Host == "" {
+		return refuse("is not an absolute http(s) URL")
+	}
+	switch {
+	case u.Scheme == "https" && api.Scheme == "https" && strings.EqualFold(u.Host, api.Host):
+		return nil
+	case u.Scheme == "http" && api.Scheme == "http" && loopback(api.Hostname()) && loopback(u.Hostname()) && u.Port() == api.Port():
+		return nil
+	}
+	return refuse("is on another origin")
+}
+
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // openBrowser opens a URL with $BROWSER, else the system's opener. It

@@ -413,7 +413,7 @@ func TestAuditExportFails(t *testing.T) {
 
 func TestAuditOpen(t *testing.T) {
 	h := newHarness(t)
-	link := "http://127.0.0.1:3000/audit/session/tok_secret"
+	link := h.srv.URL + "/audit/session/tok_secret"
 	h.api.with(func(f *fakeAPI) {
 		f.routes["POST /v1/audit/sessions"] = canned{status: 201, body: map[string]any{"url": link, "expires_at": now.Add(5 * time.Minute).Format(time.RFC3339)}}
 	})
@@ -439,6 +439,60 @@ func TestAuditOpen(t *testing.T) {
 	res = h.run("audit", "open", "-o", "json")
 	if doc := decode(t, res.stdout); res.code != 0 || doc["url"] != link || doc["opened"] != false || doc["expires_at"] == nil {
 		t.Errorf("-o json: %s", res)
+	}
+}
+
+// TestAuditOpenRefusesForeignLinks: the link comes from the server; jit
+// hands the system's opener only a link on the API's own origin.
+func TestAuditOpenRefusesForeignLinks(t *testing.T) {
+	h := newHarness(t)
+	for _, bad := range []string{
+		"https://evil.example/audit/session/x",
+		"http://127.0.0.1:1/audit/session/x",
+		"file:///etc/passwd",
+		"javascript:alert(1)",
+		"--new-window=https://evil.example",
+		h.srv.URL + "/audit/session/x\n\x1b]8;;https://evil.example\a",
+	} {
+		h.api.with(func(f *fakeAPI) {
+			f.routes["POST /v1/audit/sessions"] = canned{status: 201, body: map[string]any{"url": bad, "expires_at": now.Add(5 * time.Minute).Format(time.RFC3339)}}
+		})
+		res := h.run("audit", "open")
+		if res.code == 0 || len(h.opened) != 0 || !strings.Contains(res.stderr, "jit opens only") {
+			t.Errorf("%q: opened %v\n%s", bad, h.opened, res)
+		}
+		if strings.Contains(res.stdout+res.stderr, "\x1b") {
+			t.Errorf("%q: a terminal escape reached the output\n%s", bad, res)
+		}
+	}
+}
+
+func TestOpenableSignIn(t *testing.T) {
+	tests := []struct {
+		name, api, link string
+		want            bool
+	}{
+		{"https on the API's host", "https://abc.execute-api.us-east-1.amazonaws.com", "https://abc.execute-api.us-east-1.amazonaws.com/audit/session/t", true},
+		{"host case differs", "https://API.example.com", "https://api.example.com/audit/session/t", true},
+		{"another host", "https://api.example.com", "https://api.example.com.evil.example/audit/session/t", false},
+		{"http from an https API", "https://api.example.com", "http://api.example.com/audit/session/t", false},
+		{"user info", "https://api.example.com", "https://x@api.example.com/audit/session/t", false},
+		{"another port", "https://api.example.com", "https://api.example.com:8443/audit/session/t", false},
+		{"local API, local link", "http://127.0.0.1:3000", "http://127.0.0.1:3000/audit/session/t", true},
+		{"local API by name", "http://localhost:3000", "http://127.0.0.1:3000/audit/session/t", true},
+		{"local API, other port", "http://127.0.0.1:3000", "http://127.0.0.1:3001/audit/session/t", false},
+		{"local API, remote link", "http://127.0.0.1:3000", "http://evil.example:3000/audit/session/t", false},
+		{"remote http API", "http://api.example.com", "http://api.example.com/audit/session/t", false},
+		{"not a URL", "https://api.example.com", "api.example.com/audit", false},
+		{"space", "https://api.example.com", "https://api.example.com/audit session", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			api, _ := url.Parse(tt.api)
+			if err := openableSignIn(tt.link, api); (err == nil) != tt.want {
+				t.Errorf("openableSignIn(%q, %q) = %v, want ok %v", tt.link, tt.api, err, tt.want)
+			}
+		})
 	}
 }
 

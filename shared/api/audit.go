@@ -24,10 +24,9 @@ const (
 	exportPageSize  = 1000
 	exportPageMax   = 1000
 	statsMaxRequest = 10000
-	// signInValidity bounds how long a page sign-in link can be used;
-	// SessionValidity how long the session it opens lasts.
-	signInValidity  = 5 * time.Minute
-	SessionValidity = 8 * time.Hour
+	// signInValidity bounds how long a page sign-in link can be used
+	// (auditui.DefaultSessionValidity is how long its session lasts).
+	signInValidity = 5 * time.Minute
 )
 
 // NextCursorHeader carries an export page's continuation.

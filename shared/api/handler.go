@@ -45,7 +45,7 @@ type Store interface {
 	CreateSignIn(ctx context.Context, hash, principal string, at, expires time.Time) error
 }
 
-// Pages serves the auditor page's routes (GET /audit...), which browsers
+// Pages serves the auditor page's routes (/audit...), which browsers
 // reach without SigV4.
 type Pages interface {
 	Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
@@ -90,7 +90,7 @@ type route func(h *Handler, ctx context.Context, caller string, req events.APIGa
 
 // routes are the signed API's routes by route key, as template.yaml and
 // docs/openapi.yaml name them (the contract test holds the three to each
-// other); the auditor page's GET /audit... routes go to Pages.
+// other); the auditor page's /audit... routes go to Pages.
 var routes = map[string]route{
 	"POST /v1/requests": (*Handler).create,
 	"GET /v1/requests":  (*Handler).list,
@@ -127,7 +127,7 @@ func Routes() []string {
 
 // Handle routes one API Gateway v2 event.
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	if strings.HasPrefix(req.RouteKey, "GET /audit") {
+	if strings.HasPrefix(req.RouteKey, "GET /audit") || strings.HasPrefix(req.RouteKey, "POST /audit/") {
 		if h.Pages == nil {
 			return h.toResponse(ctx, &access.Error{Kind: access.KindNotFound, Message: "the auditor page is not configured"}), nil
 		}

@@ -24,7 +24,7 @@ func TestRoutesAreTheTemplates(t *testing.T) {
 		}
 		for _, r := range f.Routes {
 			key := r.Method + " " + r.Path
-			if strings.HasPrefix(key, "GET /audit") {
+			if strings.HasPrefix(key, "GET /audit") || strings.HasPrefix(key, "POST /audit/") {
 				continue
 			}
 			if !r.IAMAuth {

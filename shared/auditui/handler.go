@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/jitaccess/jit/shared/access"
-	"github.com/jitaccess/jit/shared/api"
+	"github.com/jitaccess/jit/shared/htmlpage"
 	"github.com/jitaccess/jit/shared/link"
 	"github.com/jitaccess/jit/shared/store"
 )
@@ -25,6 +25,7 @@ type Store interface {
 	GetRequest(ctx context.Context, id string) (*access.Request, error)
 	RedeemSignIn(ctx context.Context, signInHash, sessionHash string, at, sessionExpires time.Time) (string, error)
 	AuditSession(ctx context.Context, sessionHash string, at time.Time) (string, error)
+	EndAuditSession(ctx context.Context, sessionHash string, at time.Time) error
 }
 
 // Handler serves the auditor page's routes.
@@ -40,10 +41,15 @@ type Handler struct {
 	// Directory returns the current identity model, so that email
 	// patterns match identified people only; nil matches by ARN only.
 	Directory func(context.Context) access.Directory
-	// SessionValidity is how long a session lasts (api.SessionValidity
+	// SessionValidity is how long a session lasts (DefaultSessionValidity
 	// when zero).
 	SessionValidity time.Duration
 }
+
+// DefaultSessionValidity is how long an auditor page session lasts: the
+// cookie reads the whole trail, so it is kept to an hour; `jit audit open`
+// gives a new one.
+const DefaultSessionValidity = time.Hour
 
 // New returns a Handler on the real clock and crypto/rand.
 func New(s Store, log *slog.Logger, admins, auditors []string) *Handler {
@@ -56,11 +62,16 @@ const (
 	cookiePath = "/audit"
 )
 
-// Handle serves one GET /audit... event. It never returns an error: every
+// Handle serves one /audit... event. It never returns an error: every
 // outcome is a page.
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	if req.RouteKey == "GET /audit/session/{token}" {
+	switch req.RouteKey {
+	case "GET /audit/session/{token}":
+		return h.confirmSignIn(req), nil
+	case "POST /audit/session/{token}":
 		return h.signIn(ctx, req), nil
+	case "POST /audit/logout":
+		return h.logout(ctx, req), nil
 	}
 	principal, refused := h.session(ctx, req)
 	if refused != nil {
@@ -77,13 +88,31 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	return render(http.StatusNotFound, page{Title: "Not found", Principal: principal, Message: "There is no such page. The search is at /audit.", Tone: "warn", Back: true}), nil
 }
 
-// signIn spends a sign-in link and opens a session for its principal.
-func (h *Handler) signIn(ctx context.Context, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
-	spent := page{Title: "Sign-in link not valid", Tone: "bad", SignIn: signInHelp(req),
+func spentSignIn(req events.APIGatewayV2HTTPRequest) page {
+	return page{Title: "Sign-in link not valid", Tone: "bad", SignIn: signInHelp(req),
 		Message: "This sign-in link was already used, has expired (links last 5 minutes), or was never issued. Each link works once."}
+}
+
+// confirmSignIn answers a GET of a sign-in link with a button that signs
+// in. It spends nothing: link previewers in chats and mail scanners fetch
+// links, and must not take the session.
+func (h *Handler) confirmSignIn(req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+	if _, err := link.Parse(req.PathParameters["token"]); err != nil {
+		return render(http.StatusNotFound, spentSignIn(req))
+	}
+	return render(http.StatusOK, page{Title: "Sign in to the audit trail", ConfirmSignIn: true,
+		Message: "This link signs you in once, for an hour. Sign in only if you asked for it (jit audit open)."})
+}
+
+// signIn spends a sign-in link and opens a session for its principal,
+// when the page's own form posts it.
+func (h *Handler) signIn(ctx context.Context, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+	if !htmlpage.SameOrigin(req) {
+		return render(http.StatusForbidden, page{Title: "Refused", Tone: "bad", Message: "This sign-in was sent from another site. Open your sign-in link and sign in there."})
+	}
 	in, err := link.Parse(req.PathParameters["token"])
 	if err != nil {
-		return render(http.StatusNotFound, spent)
+		return render(http.StatusNotFound, spentSignIn(req))
 	}
 	sess, err := link.New(h.Random)
 	if err != nil {
@@ -94,9 +123,9 @@ func (h *Handler) signIn(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	principal, err := h.Store.RedeemSignIn(ctx, in.Hash(), sess.Hash(), now, now.Add(validity))
 	switch {
 	case errors.Is(err, store.ErrSignInSpent):
-		return render(http.StatusGone, spent)
+		return render(http.StatusGone, spentSignIn(req))
 	case errors.Is(err, access.ErrNotFound):
-		return render(http.StatusNotFound, spent)
+		return render(http.StatusNotFound, spentSignIn(req))
 	case err != nil:
 		return h.internal(ctx, "", err)
 	}
@@ -104,21 +133,30 @@ func (h *Handler) signIn(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		h.Logger.WarnContext(ctx, "auditor page sign-in refused", "principal", principal)
 		return render(http.StatusForbidden, notAuditor(principal))
 	}
-	h.Logger.InfoContext(ctx, "auditor page session opened", "principal", principal)
-	resp := events.APIGatewayV2HTTPResponse{
+	h.Logger.InfoContext(ctx, "auditor page session opened", "principal", principal, "source_ip", req.RequestContext.HTTP.SourceIP, "expires", now.Add(validity))
+	// The post came from our own page, so the redirect is a same-site
+	// navigation and the SameSite=Strict cookie goes with it.
+	return events.APIGatewayV2HTTPResponse{
 		StatusCode: http.StatusSeeOther,
 		Headers:    map[string]string{"Location": cookiePath, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
 		Cookies:    []string{sessionCookie(sess, validity)},
 	}
-	if req.Headers["sec-fetch-site"] == "cross-site" {
-		// The link was followed from another site (a chat, a web mail).
-		// Browsers treat the redirect that ends such a navigation as
-		// cross-site too and hold back a SameSite=Strict cookie, so the
-		// search would say "sign in". A link on our own page is a
-		// same-site navigation, and the cookie goes with it.
-		resp = render(http.StatusOK, page{Title: "Signed in", Message: "You are signed in as " + who(principal) + ".", Tone: "good", Continue: true})
-		resp.Cookies = []string{sessionCookie(sess, validity)}
+}
+
+// logout ends the session on the server and clears its cookie.
+func (h *Handler) logout(ctx context.Context, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+	if !htmlpage.SameOrigin(req) {
+		return render(http.StatusForbidden, page{Title: "Refused", Tone: "bad", Message: "Signing out was asked from another site; your session is unchanged."})
 	}
+	if tok, ok := sessionToken(req.Cookies); ok {
+		if err := h.Store.EndAuditSession(ctx, tok.Hash(), h.Now().UTC()); err != nil {
+			return h.internal(ctx, "", err)
+		}
+		h.Logger.InfoContext(ctx, "auditor page session ended")
+	}
+	resp := render(http.StatusOK, page{Title: "Signed out", Tone: "good", SignIn: signInHelp(req),
+		Message: "You are signed out of the audit trail."})
+	resp.Cookies = []string{CookieName + "=; Path=" + cookiePath + "; Max-Age=0; HttpOnly; Secure; SameSite=Strict"}
 	return resp
 }
 
@@ -137,7 +175,7 @@ func (h *Handler) validity() time.Duration {
 	if h.SessionValidity > 0 {
 		return h.SessionValidity
 	}
-	return api.SessionValidity
+	return DefaultSessionValidity
 }
 
 // session returns the principal of the request's session, or the page

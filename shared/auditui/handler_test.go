@@ -77,6 +77,11 @@ func (f *fakeStore) RedeemSignIn(_ context.Context, signInHash, sessionHash stri
 	return s.principal, nil
 }
 
+func (f *fakeStore) EndAuditSession(_ context.Context, hash string, _ time.Time) error {
+	delete(f.sessions, hash)
+	return nil
+}
+
 func (f *fakeStore) AuditSession(_ context.Context, hash string, at time.Time) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -174,19 +179,58 @@ func get(h *Handler, route, path string, cookies []string, query map[string]stri
 	return resp
 }
 
-func TestSignInSetsCookieOnceAndRedirects(t *testing.T) {
+// post sends a form to route as the page's own form would (same origin).
+func post(h *Handler, route, path string, cookies []string, headers map[string]string, params map[string]string) events.APIGatewayV2HTTPResponse {
+	hd := map[string]string{"x-forwarded-proto": "https", "origin": "https://jit.example.com", "sec-fetch-site": "same-origin",
+		"content-type": "application/x-www-form-urlencoded"}
+	for k, v := range headers {
+		hd[k] = v
+	}
+	req := events.APIGatewayV2HTTPRequest{RouteKey: "POST " + route, RawPath: path, Cookies: cookies, PathParameters: params, Headers: hd}
+	req.RequestContext.DomainName = "jit.example.com"
+	req.RequestContext.HTTP.Method = http.MethodPost
+	resp, err := h.Handle(context.Background(), req)
+	if err != nil {
+		panic(err)
+	}
+	return resp
+}
+
+// TestSignInGetOnlyAsks: link previewers and mail scanners fetch links;
+// a GET shows a confirmation and spends nothing.
+func TestSignInGetOnlyAsks(t *testing.T) {
 	f := newFake()
 	h := newHandler(f)
 	tok := f.signIn(t, frank)
-	resp := get(h, "/audit/session/{token}", "/audit/session/x", nil, nil, map[string]string{"token": tok.Reveal()})
+	for i := 0; i < 2; i++ {
+		resp := get(h, "/audit/session/{token}", "/audit/session/x", nil, nil, map[string]string{"token": tok.Reveal()})
+		if resp.StatusCode != http.StatusOK || len(resp.Cookies) != 0 || !strings.Contains(resp.Body, `<form method="post"`) ||
+			!strings.Contains(resp.Body, ">Sign in</button>") {
+			t.Fatalf("GET %d: %d cookies %v\n%s", i, resp.StatusCode, resp.Cookies, resp.Body)
+		}
+	}
+	if f.signIns[tok.Hash()].used || len(f.sessions) != 0 {
+		t.Fatal("a GET spent the sign-in link")
+	}
+	if r := get(h, "/audit/session/{token}", "/audit/session/x", nil, nil, map[string]string{"token": "not-a-token"}); r.StatusCode != http.StatusNotFound {
+		t.Errorf("malformed token: %d", r.StatusCode)
+	}
+}
+
+func TestSignInPostSetsCookieOnceAndRedirects(t *testing.T) {
+	f := newFake()
+	h := newHandler(f)
+	tok := f.signIn(t, frank)
+	params := map[string]string{"token": tok.Reveal()}
+	resp := post(h, "/audit/session/{token}", "/audit/session/x", nil, nil, params)
 	if resp.StatusCode != http.StatusSeeOther || resp.Headers["Location"] != "/audit" {
-		t.Fatalf("sign-in: %d Location %q", resp.StatusCode, resp.Headers["Location"])
+		t.Fatalf("sign-in: %d Location %q\n%s", resp.StatusCode, resp.Headers["Location"], resp.Body)
 	}
 	if len(resp.Cookies) != 1 {
 		t.Fatalf("cookies = %v", resp.Cookies)
 	}
 	c := resp.Cookies[0]
-	for _, want := range []string{"; Path=/audit", "; HttpOnly", "; Secure", "; SameSite=Strict", "; Max-Age=28800"} {
+	for _, want := range []string{"; Path=/audit", "; HttpOnly", "; Secure", "; SameSite=Strict", "; Max-Age=3600"} {
 		if !strings.Contains(c, want) {
 			t.Errorf("cookie %q lacks %q", c, want)
 		}
@@ -194,34 +238,79 @@ func TestSignInSetsCookieOnceAndRedirects(t *testing.T) {
 	if strings.Contains(c, tok.Reveal()) {
 		t.Error("the cookie carries the sign-in token instead of a new session token")
 	}
-	// The cookie opens the search.
+	for hash, s := range f.sessions {
+		if !s.expires.Equal(now.Add(time.Hour)) || s.principal != frank {
+			t.Errorf("session %s = %+v, want frank's until %s", hash, s, now.Add(time.Hour))
+		}
+	}
+	// The cookie opens the search, which offers to sign out.
 	value := strings.SplitN(c, ";", 2)[0]
-	if r := get(h, "/audit", "/audit", []string{"other=1", value}, nil, nil); r.StatusCode != http.StatusOK {
+	r := get(h, "/audit", "/audit", []string{"other=1", value}, nil, nil)
+	if r.StatusCode != http.StatusOK || !strings.Contains(r.Body, `action="/audit/logout"`) {
 		t.Fatalf("search with the new cookie: %d\n%s", r.StatusCode, r.Body)
 	}
 
 	// The link works once.
-	again := get(h, "/audit/session/{token}", "/audit/session/x", nil, nil, map[string]string{"token": tok.Reveal()})
+	again := post(h, "/audit/session/{token}", "/audit/session/x", nil, nil, params)
 	if again.StatusCode != http.StatusGone || len(again.Cookies) != 0 || !strings.Contains(again.Body, "already used") {
 		t.Errorf("second use: %d cookies %v", again.StatusCode, again.Cookies)
 	}
 	for _, token := range []string{"not-a-token", strings.Repeat("A", 43)} {
-		r := get(h, "/audit/session/{token}", "/audit/session/x", nil, nil, map[string]string{"token": token})
+		r := post(h, "/audit/session/{token}", "/audit/session/x", nil, nil, map[string]string{"token": token})
 		if r.StatusCode != http.StatusNotFound || len(r.Cookies) != 0 {
 			t.Errorf("token %q: %d cookies %v", token, r.StatusCode, r.Cookies)
 		}
 	}
 }
 
-func TestSignInFromAnotherSiteShowsContinueLink(t *testing.T) {
+// TestSignInPostFromAnotherSite: a page elsewhere cannot sign a browser
+// in (login CSRF) with a link of its own.
+func TestSignInPostFromAnotherSite(t *testing.T) {
 	f := newFake()
 	h := newHandler(f)
 	tok := f.signIn(t, frank)
-	req := events.APIGatewayV2HTTPRequest{RouteKey: "GET /audit/session/{token}", PathParameters: map[string]string{"token": tok.Reveal()},
-		Headers: map[string]string{"sec-fetch-site": "cross-site"}}
-	resp, _ := h.Handle(context.Background(), req)
-	if resp.StatusCode != http.StatusOK || len(resp.Cookies) != 1 || !strings.Contains(resp.Body, `href="/audit"`) {
-		t.Errorf("cross-site sign-in: %d cookies %v\n%s", resp.StatusCode, resp.Cookies, resp.Body)
+	for _, hd := range []map[string]string{
+		{"origin": "https://evil.example", "sec-fetch-site": "cross-site"},
+		{"origin": "https://evil.example", "sec-fetch-site": ""},
+	} {
+		resp := post(h, "/audit/session/{token}", "/audit/session/x", nil, hd, map[string]string{"token": tok.Reveal()})
+		if resp.StatusCode != http.StatusForbidden || len(resp.Cookies) != 0 {
+			t.Errorf("%v: %d cookies %v", hd, resp.StatusCode, resp.Cookies)
+		}
+	}
+	if f.signIns[tok.Hash()].used {
+		t.Error("a cross-site post spent the link")
+	}
+}
+
+func TestLogout(t *testing.T) {
+	f := newFake()
+	h := newHandler(f)
+	cookie := f.session(t, frank)
+	resp := post(h, "/audit/logout", "/audit/logout", []string{cookie}, nil, nil)
+	if resp.StatusCode != http.StatusOK || len(resp.Cookies) != 1 || !strings.Contains(resp.Body, "signed out") {
+		t.Fatalf("logout: %d cookies %v\n%s", resp.StatusCode, resp.Cookies, resp.Body)
+	}
+	c := resp.Cookies[0]
+	for _, want := range []string{CookieName + "=;", "; Path=/audit", "; Max-Age=0", "; HttpOnly", "; Secure", "; SameSite=Strict"} {
+		if !strings.Contains(c, want) {
+			t.Errorf("logout cookie %q lacks %q", c, want)
+		}
+	}
+	// The session ends on the server too: the old cookie opens nothing.
+	if len(f.sessions) != 0 {
+		t.Errorf("sessions left: %v", f.sessions)
+	}
+	if r := get(h, "/audit", "/audit", []string{cookie}, nil, nil); r.StatusCode != http.StatusUnauthorized {
+		t.Errorf("search after logout: %d", r.StatusCode)
+	}
+	// Without a session, or from another site: nothing to end, still no cookie kept.
+	if r := post(h, "/audit/logout", "/audit/logout", nil, nil, nil); r.StatusCode != http.StatusOK || !strings.Contains(strings.Join(r.Cookies, ""), "Max-Age=0") {
+		t.Errorf("logout without a session: %d %v", r.StatusCode, r.Cookies)
+	}
+	other := f.session(t, frank)
+	if r := post(h, "/audit/logout", "/audit/logout", []string{other}, map[string]string{"origin": "https://evil.example", "sec-fetch-site": "cross-site"}, nil); r.StatusCode != http.StatusForbidden || len(f.sessions) != 1 {
+		t.Errorf("cross-site logout: %d sessions %d", r.StatusCode, len(f.sessions))
 	}
 }
 
@@ -229,7 +318,7 @@ func TestSignInRefusesNonAuditor(t *testing.T) {
 	f := newFake()
 	h := newHandler(f)
 	tok := f.signIn(t, alice)
-	resp := get(h, "/audit/session/{token}", "/audit/session/x", nil, nil, map[string]string{"token": tok.Reveal()})
+	resp := post(h, "/audit/session/{token}", "/audit/session/x", nil, nil, map[string]string{"token": tok.Reveal()})
 	if resp.StatusCode != http.StatusForbidden || len(resp.Cookies) != 0 {
 		t.Errorf("alice signs in: %d cookies %v", resp.StatusCode, resp.Cookies)
 	}

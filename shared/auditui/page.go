@@ -26,9 +26,10 @@ type page struct {
 	// Back links to the search; BackURL to a given search instead.
 	Back    bool
 	BackURL string
-	// TooLarge explains what to do with a search too large to download;
-	// Continue links on to the search after a sign-in.
-	TooLarge, Continue bool
+	// TooLarge explains what to do with a search too large to download.
+	TooLarge bool
+	// ConfirmSignIn shows the button that spends a sign-in link.
+	ConfirmSignIn bool
 }
 
 type signIn struct {
@@ -219,7 +220,9 @@ input,select{display:block;width:100%;min-height:2.75rem;font:inherit;color:inhe
 .actions{display:flex;flex-wrap:wrap;gap:.75rem;margin:.75rem 0 0}
 button,.button{display:inline-flex;align-items:center;justify-content:center;min-height:3rem;min-width:2.75rem;font:inherit;font-weight:700;padding:.625rem 1.25rem;border:0;border-radius:.5rem;color:#fff;background:#0969da;text-decoration:none;cursor:pointer}
 button:hover,.button:hover{background:#0550ae}
-.button.secondary{background:#fff;color:#0969da;border:1px solid #0969da}
+.button.secondary,button.secondary{background:#fff;color:#0969da;border:1px solid #0969da}
+button.secondary:hover,.button.secondary:hover{background:#ddf4ff}
+.signout{margin:1.5rem 0 0}
 .scroll{overflow-x:auto;margin:0 -1.125rem;padding:0 1.125rem}
 table{border-collapse:collapse;width:100%;font-size:.9375rem}
 caption{text-align:left;color:#57606a;padding:0 0 .5rem}
@@ -245,7 +248,7 @@ input:focus-visible,select:focus-visible{border-color:#0969da}
 <p class="brand">jit · audit trail{{with .Principal}} · signed in as {{who .}}{{end}}</p>
 <h1>{{.Title}}</h1>
 {{with .Message}}<p class="note {{$.Tone}}" role="status">{{.}}</p>{{end}}
-{{if .Continue}}<p><a class="button" href="/audit">Continue to the audit trail</a></p>{{end}}
+{{if .ConfirmSignIn}}<form method="post" class="card" aria-label="Sign in"><button type="submit">Sign in</button></form>{{end}}
 {{with .SignIn}}
 <section class="card" aria-labelledby="signin-heading">
 <h2 id="signin-heading">How to sign in</h2>
@@ -347,5 +350,6 @@ input:focus-visible,select:focus-visible{border-color:#0969da}
 </section>
 {{end}}
 {{if .BackURL}}{{if not .TooLarge}}<p><a href="{{.BackURL}}">Back to the search</a></p>{{end}}{{else if .Back}}<p><a href="/audit">Back to the search</a></p>{{end}}
+{{if .Principal}}<form method="post" action="/audit/logout" class="signout" aria-label="Sign out"><button class="secondary" type="submit">Sign out</button></form>{{end}}
 </main></body></html>
 `))

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/jitaccess/jit/shared/access"
+	"github.com/jitaccess/jit/shared/htmlpage"
 	"github.com/jitaccess/jit/shared/link"
 	"github.com/jitaccess/jit/shared/store"
 	"github.com/jitaccess/jit/shared/workflow"
@@ -125,7 +126,7 @@ func (h *Handler) settled(l *store.Link, r *access.Request) (page, bool) {
 }
 
 func (h *Handler) commit(ctx context.Context, l *store.Link, r *access.Request, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
-	if !sameOrigin(req) {
+	if !htmlpage.SameOrigin(req) {
 		return render(http.StatusForbidden, page{Title: "Refused", Message: "This decision was submitted from another site. Open the link from your message and decide there.", Tone: "bad"})
 	}
 	form, err := parseForm(req)
@@ -244,20 +245,6 @@ func (h *Handler) resume(ctx context.Context, r *access.Request, d *store.Decisi
 func (h *Handler) internal(ctx context.Context, err error) events.APIGatewayV2HTTPResponse {
 	h.Logger.ErrorContext(ctx, "decision link failed", "error", err.Error())
 	return render(http.StatusInternalServerError, page{Title: "Something went wrong", Message: "Nothing was decided. Please try the link again in a minute.", Tone: "bad"})
-}
-
-// sameOrigin refuses cross-site form posts. Browsers send Sec-Fetch-Site
-// and Origin on POST; a page elsewhere cannot forge either.
-func sameOrigin(req events.APIGatewayV2HTTPRequest) bool {
-	if site := req.Headers["sec-fetch-site"]; site != "" && site != "same-origin" && site != "none" {
-		return false
-	}
-	origin := req.Headers["origin"]
-	if origin == "" || origin == "null" {
-		return req.Headers["sec-fetch-site"] != "" || origin == ""
-	}
-	u, err := url.Parse(origin)
-	return err == nil && u.Host == req.RequestContext.DomainName
 }
 
 func parseForm(req events.APIGatewayV2HTTPRequest) (url.Values, error) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jitaccess/jit/shared/access"
 	"github.com/jitaccess/jit/shared/htmlpage"
+	"github.com/jitaccess/jit/shared/untrusted"
 )
 
 // page is everything the one decision template can show.
@@ -31,21 +32,23 @@ type requestSummary struct {
 	Resource      string
 	RoleARN       string
 	Duration      string
-	Reason        string
-	Requested     string
-	Status        string
-	Ticket        string
-	TicketURL     string
-	Window        string
-	Level         string
+	// ReasonLines are the reason's lines, shown quoted.
+	ReasonLines []string
+	Requested   string
+	Status      string
+	Ticket      string
+	TicketURL   string
+	Window      string
+	Level       string
 }
 
 func summary(r *access.Request) *requestSummary {
+	requester := untrusted.Line(r.Requester)
 	s := &requestSummary{
-		ID: r.ID, Requester: r.Requester, RequesterName: who(r.Requester), Resource: r.Resource, RoleARN: r.Target.RoleARN,
-		Duration: access.FormatDuration(r.Duration), Reason: r.Reason,
+		ID: r.ID, Requester: requester, RequesterName: who(requester), Resource: r.Resource, RoleARN: r.Target.RoleARN,
+		Duration: access.FormatDuration(r.Duration), ReasonLines: untrusted.Lines(r.Reason),
 		Requested: r.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"), Status: string(r.Status),
-		Ticket: r.Ticket, TicketURL: r.TicketURL, Window: "starts when approved",
+		Ticket: untrusted.Line(r.Ticket), TicketURL: r.TicketURL, Window: "starts when approved",
 	}
 	if r.StartAt != nil {
 		s.Window = "from " + r.StartAt.UTC().Format("2006-01-02 15:04 UTC")
@@ -106,6 +109,7 @@ label{display:block;margin:.25rem 0 .375rem;font-weight:600}
 textarea{display:block;width:100%;font:inherit;color:inherit;background:#fff;padding:.75rem;border:1px solid #6e7781;border-radius:.5rem;min-height:5.5rem;resize:vertical}
 .hint{margin:.375rem 0 0;color:#57606a;font-size:.9375rem}
 .fine{color:#57606a;font-size:.9375rem;margin:.75rem 0 0}
+.quote{margin:0;padding:0 0 0 .625rem;border-left:.25rem solid #8c959f}
 .meta{font-size:.9375rem}
 .meta h2{font-size:1rem;margin:0 0 .25rem}
 a{color:#0969da;text-underline-offset:.15em}
@@ -123,7 +127,7 @@ textarea:focus-visible{border-color:#0969da}
 <h2 id="req-heading" class="who"><strong>{{.RequesterName}}</strong> asks for <strong>{{.Resource}}</strong> for <strong>{{.Duration}}</strong></h2>
 {{if and $.Form .Level}}<p class="level">{{.Level}}</p>{{end}}
 <dl>
-<dt>Reason</dt><dd>{{.Reason}}</dd>
+<dt>Reason</dt><dd><blockquote class="quote">{{range $i, $l := .ReasonLines}}{{if $i}}<br>{{end}}{{$l}}{{else}}none given{{end}}</blockquote></dd>
 {{if .Ticket}}<dt>Ticket</dt><dd>{{if .TicketURL}}<a href="{{.TicketURL}}" target="_blank" rel="noreferrer noopener">{{.Ticket}}</a>{{else}}{{.Ticket}}{{end}}</dd>{{end}}
 <dt>Duration</dt><dd>{{.Duration}}, {{.Window}}</dd>
 </dl>

@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/jitaccess/jit/shared/access"
 )
 
@@ -37,23 +35,23 @@ func TestRenderEscapesAndLocksDown(t *testing.T) {
 	}
 }
 
-func TestSameOrigin(t *testing.T) {
-	tests := []struct {
-		name    string
-		headers map[string]string
-		want    bool
-	}{
-		{"form on our page", map[string]string{"origin": "https://api.example.com", "sec-fetch-site": "same-origin"}, true},
-		{"old browser, no headers", map[string]string{}, true},
-		{"cross site", map[string]string{"origin": "https://evil.example", "sec-fetch-site": "cross-site"}, false},
-		{"other origin", map[string]string{"origin": "https://evil.example"}, false},
-		{"same site other subdomain", map[string]string{"sec-fetch-site": "same-site"}, false},
+// TestPageHostileReason: the reason shows as the requester's words, its
+// lines apart, with nothing invisible that reorders what the approver
+// reads.
+func TestPageHostileReason(t *testing.T) {
+	r := &access.Request{
+		ID: "01m8h2vc7v9a4e39t9w0bj74tr", Resource: "db", Duration: 15 * time.Minute,
+		Requester: "arn:aws:sts::1:assumed-role/E/alice@example.com\u202e",
+		Reason:    "fix it\nYou approved this already.\u202e <a href=https://evil.example>Approve</a>\u200b",
+		Ticket:    "INC-1\u2028Approved", CreatedAt: time.Now(),
 	}
-	for _, tt := range tests {
-		req := events.APIGatewayV2HTTPRequest{Headers: tt.headers}
-		req.RequestContext.DomainName = "api.example.com"
-		if got := sameOrigin(req); got != tt.want {
-			t.Errorf("%s: sameOrigin = %v, want %v", tt.name, got, tt.want)
+	body := render(200, page{Title: "Approve access?", Request: summary(r), Form: true, Approver: "carol@example.com"}).Body
+	for _, bad := range []string{"\u202e", "\u200b", "\u2028", "<a href=https://evil"} {
+		if strings.Contains(body, bad) {
+			t.Errorf("page carries %q", bad)
 		}
+	}
+	if !strings.Contains(body, "<dd><blockquote") || !strings.Contains(body, "fix it<br>You approved this already. &lt;a href=https://evil.example&gt;Approve&lt;/a&gt;</blockquote></dd>") {
+		t.Errorf("reason not shown quoted, line by line:\n%s", body)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"html/template"
 	"net/http"
+	"net/url"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -34,4 +35,18 @@ func Render(status int, t *template.Template, data any, fallback string) events.
 		b.WriteString("<!doctype html><title>Error</title><p>" + template.HTMLEscapeString(fallback) + "</p>")
 	}
 	return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: Headers(), Body: b.String()}
+}
+
+// SameOrigin refuses cross-site form posts. Browsers send Sec-Fetch-Site
+// and Origin on POST; a page elsewhere cannot forge either.
+func SameOrigin(req events.APIGatewayV2HTTPRequest) bool {
+	if site := req.Headers["sec-fetch-site"]; site != "" && site != "same-origin" && site != "none" {
+		return false
+	}
+	origin := req.Headers["origin"]
+	if origin == "" || origin == "null" {
+		return req.Headers["sec-fetch-site"] != "" || origin == ""
+	}
+	u, err := url.Parse(origin)
+	return err == nil && u.Host == req.RequestContext.DomainName
 }

@@ -14,10 +14,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 )
 
 // Size is the token's entropy in bytes.
 const Size = 32
+
+// MaxLifetime is the longest a decision link may work. A link is a
+// bearer credential: whoever holds it (a forward, a shared mailbox, a
+// scanner that follows links and submits forms) decides as its approver,
+// so its exposure is kept to a day however long the level waits.
+const MaxLifetime = 24 * time.Hour
 
 // encodedLen is the length of a token in its URL form.
 var encodedLen = base64.RawURLEncoding.EncodedLen(Size)

@@ -14,31 +14,35 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
 	"github.com/jitaccess/jit/shared/access"
+	"github.com/jitaccess/jit/shared/untrusted"
 )
 
-// emailData is what the approval email shows.
+// emailData is what the approval email shows. Text people typed is
+// cleaned (untrusted) when it is put here; the templates escape it.
 type emailData struct {
-	Requester  string
-	Resource   string
-	RoleARN    string
-	Duration   string
-	Window     string
-	Reason     string
-	Ticket     string
-	TicketURL  string
-	Requested  string
-	Expires    string
-	Chain      string
-	URL        string
-	ID         string
-	BreakGlass bool
+	Requester string
+	Resource  string
+	RoleARN   string
+	Duration  string
+	Window    string
+	// ReasonLines are the reason's lines: the text part quotes each, the
+	// HTML part breaks between them.
+	ReasonLines []string
+	Ticket      string
+	TicketURL   string
+	Requested   string
+	Expires     string
+	Chain       string
+	URL         string
+	ID          string
+	BreakGlass  bool
 }
 
 func newEmailData(r *access.Request) emailData {
 	d := emailData{
-		Requester: r.Requester, Resource: r.Resource, RoleARN: r.Target.RoleARN,
-		Duration: access.FormatDuration(r.Duration), Reason: r.Reason,
-		Ticket: r.Ticket, TicketURL: r.TicketURL,
+		Requester: untrusted.Line(r.Requester), Resource: untrusted.Line(r.Resource), RoleARN: r.Target.RoleARN,
+		Duration: access.FormatDuration(r.Duration), ReasonLines: untrusted.Lines(r.Reason),
+		Ticket: untrusted.Line(r.Ticket), TicketURL: r.TicketURL,
 		Requested: r.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"), ID: r.ID,
 		Window: "starting when approved",
 	}
@@ -48,14 +52,23 @@ func newEmailData(r *access.Request) emailData {
 	return d
 }
 
+// Ask is one level of a request asking its approvers to decide.
+type Ask struct {
+	Level     int
+	Escalated bool
+	// At is when the level was asked (its escalation comes one level
+	// timeout later); LinkExpires when the links sent now expire.
+	At, LinkExpires time.Time
+}
+
 // chainLine says where this level stands: "Level 1 of 2 (security): 2
 // approvals needed; escalates to X at 11:00 UTC".
-func chainLine(r *access.Request, level int, escalated bool, expires time.Time) string {
-	if level >= len(r.Chain) {
+func chainLine(r *access.Request, ask Ask) string {
+	if ask.Level >= len(r.Chain) {
 		return ""
 	}
-	l := r.Chain[level]
-	s := fmt.Sprintf("Level %d of %d", level+1, len(r.Chain))
+	l := r.Chain[ask.Level]
+	s := fmt.Sprintf("Level %d of %d", ask.Level+1, len(r.Chain))
 	if l.Name != "" {
 		s += " (" + l.Name + ")"
 	}
@@ -65,22 +78,22 @@ func chainLine(r *access.Request, level int, escalated bool, expires time.Time) 
 		s += ": 1 approval needed"
 	}
 	switch {
-	case escalated:
+	case ask.Escalated:
 		s += "; escalated after no decision in time"
 	case len(l.EscalateTo) > 0:
-		s += "; escalates to " + strings.Join(l.EscalateTo, ", ") + " at " + expires.Add(-l.Timeout).UTC().Format("15:04 UTC")
+		s += "; escalates to " + strings.Join(l.EscalateTo, ", ") + " at " + ask.At.Add(l.Timeout).UTC().Format("15:04 UTC")
 	}
 	return s
 }
 
-// ApprovalEmail renders the message asking approver to decide on r at
-// level. Both buttons open the decision page; nothing is decided by
-// opening a link.
-func ApprovalEmail(r *access.Request, approver, url string, linkExpires time.Time, level int, escalated bool) (Message, error) {
+// ApprovalEmail renders the message asking approver to decide on r.
+// Both buttons open the decision page; nothing is decided by opening a
+// link.
+func ApprovalEmail(r *access.Request, approver, url string, ask Ask) (Message, error) {
 	d := newEmailData(r)
 	d.URL = url
-	d.Expires = linkExpires.UTC().Format("2006-01-02 15:04 UTC")
-	d.Chain = chainLine(r, level, escalated, linkExpires)
+	d.Expires = ask.LinkExpires.UTC().Format("2006-01-02 15:04 UTC")
+	d.Chain = chainLine(r, ask)
 	var text, html bytes.Buffer
 	if err := textEmail.Execute(&text, d); err != nil {
 		return Message{}, fmt.Errorf("render email text: %w", err)
@@ -90,7 +103,7 @@ func ApprovalEmail(r *access.Request, approver, url string, linkExpires time.Tim
 	}
 	return Message{
 		To:      approver,
-		Subject: fmt.Sprintf("Approve %s access to %s for %s?", d.Duration, r.Resource, who(r.Requester)),
+		Subject: fmt.Sprintf("Approve %s access to %s for %s?", d.Duration, d.Resource, who(d.Requester)),
 		Text:    text.String(),
 		HTML:    html.String(),
 	}, nil
@@ -110,7 +123,7 @@ func BreakGlassEmail(r *access.Request, approver string) (Message, error) {
 	}
 	return Message{
 		To:      approver,
-		Subject: fmt.Sprintf("BREAK-GLASS: %s took %s access to %s", who(r.Requester), d.Duration, r.Resource),
+		Subject: fmt.Sprintf("BREAK-GLASS: %s took %s access to %s", who(d.Requester), d.Duration, d.Resource),
 		Text:    text.String(),
 		HTML:    html.String(),
 	}, nil
@@ -118,18 +131,25 @@ func BreakGlassEmail(r *access.Request, approver string) (Message, error) {
 
 func who(principal string) string { return principal[strings.LastIndex(principal, "/")+1:] }
 
+// The text part quotes the reason, a line of "  > " per line it has, so
+// no line of it can pass for one of the message's own (a second
+// "Approve or deny:" link).
 var textEmail = texttemplate.Must(texttemplate.New("text").Parse(`{{.Requester}} asks for access.
 
 Resource:  {{.Resource}} ({{.RoleARN}})
 Duration:  {{.Duration}}, {{.Window}}
-Reason:    {{.Reason}}
 {{if .Ticket}}Ticket:    {{.Ticket}}{{if .TicketURL}} {{.TicketURL}}{{end}}
 {{end}}Requested: {{.Requested}}
 {{with .Chain}}{{.}}
 {{end}}
+Reason, as the requester wrote it:
+{{range .ReasonLines}}  > {{.}}
+{{else}}  (none given)
+{{end}}
 Approve or deny: {{.URL}}
 
-The link is for you alone, works once, and expires {{.Expires}}.
+The link is for you alone: whoever has it can decide as you, so do not
+forward it. It works once and expires {{.Expires}}.
 Request {{.ID}}
 `))
 
@@ -137,8 +157,10 @@ var textBreakGlass = texttemplate.Must(texttemplate.New("bg").Parse(`BREAK-GLASS
 
 Resource:  {{.Resource}} ({{.RoleARN}})
 Duration:  {{.Duration}}
-Reason:    {{.Reason}}
-{{if .Ticket}}Ticket:    {{.Ticket}}{{if .TicketURL}} {{.TicketURL}}{{end}}
+Reason, as the requester wrote it:
+{{range .ReasonLines}}  > {{.}}
+{{else}}  (none given)
+{{end}}{{if .Ticket}}Ticket:    {{.Ticket}}{{if .TicketURL}} {{.TicketURL}}{{end}}
 {{end}}Requested: {{.Requested}}
 
 Access was granted at once and ends automatically. The request is flagged
@@ -155,7 +177,7 @@ var htmlEmail = template.Must(template.New("html").Parse(`<!doctype html>
 {{end}}<table role="presentation" style="font-size:15px;line-height:1.5">
 <tr><td style="color:#57606a;padding-right:12px">Resource</td><td><strong>{{.Resource}}</strong><br><span style="color:#57606a;font-size:13px">{{.RoleARN}}</span></td></tr>
 <tr><td style="color:#57606a;padding-right:12px">Duration</td><td>{{.Duration}}, {{.Window}}</td></tr>
-<tr><td style="color:#57606a;padding-right:12px">Reason</td><td>{{.Reason}}</td></tr>
+<tr><td style="color:#57606a;padding-right:12px">Reason</td><td>{{range $i, $l := .ReasonLines}}{{if $i}}<br>{{end}}{{$l}}{{end}}</td></tr>
 {{if .Ticket}}<tr><td style="color:#57606a;padding-right:12px">Ticket</td><td>{{if .TicketURL}}<a href="{{.TicketURL}}" style="color:#0969da">{{.Ticket}}</a>{{else}}{{.Ticket}}{{end}}</td></tr>
 {{end}}<tr><td style="color:#57606a;padding-right:12px">Requested</td><td>{{.Requested}}</td></tr>
 {{with .Chain}}<tr><td style="color:#57606a;padding-right:12px">Approval</td><td>{{.}}</td></tr>
@@ -164,7 +186,7 @@ var htmlEmail = template.Must(template.New("html").Parse(`<!doctype html>
 <a href="{{.URL}}?decision=approve" style="display:inline-block;background:#1a7f37;color:#ffffff;text-decoration:none;padding:12px 24px;border-radius:6px;font-weight:600;margin-right:8px">Approve</a>
 <a href="{{.URL}}?decision=deny" style="display:inline-block;background:#cf222e;color:#ffffff;text-decoration:none;padding:12px 24px;border-radius:6px;font-weight:600">Deny</a>
 </p>
-<p style="font-size:13px;color:#57606a">Each button opens a page where you confirm. The link is for you alone, works once, and expires {{.Expires}}. Request {{.ID}}.</p>
+<p style="font-size:13px;color:#57606a">Each button opens a page where you confirm. The link is for you alone: whoever has it can decide as you, so do not forward it. It works once and expires {{.Expires}}. Request {{.ID}}.</p>
 {{else}}<p style="font-size:13px;color:#57606a">Access was granted at once and ends automatically. Request {{.ID}}.</p>
 {{end}}</td></tr></table>
 </body></html>

@@ -50,6 +50,11 @@ var (
 	testToken = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc"
 )
 
+// askAt is level asked at t0, its links expiring after linkLife.
+func askAt(level int, escalated bool, linkLife time.Duration) Ask {
+	return Ask{Level: level, Escalated: escalated, At: t0, LinkExpires: t0.Add(linkLife)}
+}
+
 // chainRequest is a pending request with a ticket and two levels.
 func chainRequest() *access.Request {
 	return &access.Request{
@@ -70,20 +75,20 @@ func chainRequest() *access.Request {
 func TestApprovalEmailGolden(t *testing.T) {
 	r := chainRequest()
 	url := linkBase + "/d/" + testToken
-	m, err := ApprovalEmail(r, "carol@example.com", url, t0.Add(time.Hour), 0, false)
+	m, err := ApprovalEmail(r, "carol@example.com", url, askAt(0, false, time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
 	goldenMessage(t, "email-approval", m)
 
-	m, err = ApprovalEmail(r, "erin@example.com", url, t0.Add(time.Hour), 0, true)
+	m, err = ApprovalEmail(r, "erin@example.com", url, askAt(0, true, time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
 	goldenMessage(t, "email-escalated", m)
 
 	// The second level: quorum of two, no escalation.
-	m, err = ApprovalEmail(r, "dave@example.com", url, t0.Add(2*time.Hour), 1, false)
+	m, err = ApprovalEmail(r, "dave@example.com", url, askAt(1, false, 2*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,8 +45,10 @@ type Message struct {
 	Subject string
 	Text    string
 	HTML    string
-	// Slack is the approval a Slack message shows.
-	Slack *slack.Approval
+	// Slack is the approval a Slack direct message shows, with its link;
+	// SlackNotice the notice a Slack channel gets, without one.
+	Slack       *slack.Approval
+	SlackNotice *slack.Notice
 }
 
 func (m Message) channel() string {
@@ -63,10 +65,11 @@ type Handler struct {
 	Store Store
 	// Email is required; SMS and Slack are optional: without a sender, a
 	// resource's sms or slack channel is not used.
-	Email, SMS, Slack Sender
-	Logger            *slog.Logger
-	Now               func() time.Time
-	Random            io.Reader
+	Email, SMS Sender
+	Slack      SlackSender
+	Logger     *slog.Logger
+	Now        func() time.Time
+	Random     io.Reader
 	// AuditEverySend records a notification_sent event for every message
 	// sent; otherwise only messages that could not be sent are recorded
 	// (and every send is logged).
@@ -142,20 +145,28 @@ func (h *Handler) RequestApproval(ctx context.Context, task workflow.ApprovalTas
 	level := task.Await.Level
 	now := h.Now().UTC()
 	timeout := time.Duration(task.Await.TimeoutSeconds) * time.Second
-	// Links live as long as the level may: through its escalation too.
+	// Links live as long as the level may, through its escalation too,
+	// but never longer than a bearer credential should.
 	expires := now.Add(timeout)
 	if !task.Await.Escalated && level < len(r.Chain) && len(r.Chain[level].EscalateTo) > 0 {
 		expires = expires.Add(timeout)
 	}
+	if limit := now.Add(link.MaxLifetime); expires.After(limit) {
+		expires = limit
+	}
+	ask := Ask{Level: level, Escalated: task.Await.Escalated, At: now, LinkExpires: expires}
 	approvers := r.AskedAt(level, task.Await.Escalated)
 	if len(r.Chain) == 0 {
 		approvers = r.Approvers
 	}
 	contacts := h.directory(ctx, r)
+	slackDM := h.slackDirect(ctx)
 	base := strings.TrimRight(task.LinkBaseURL, "/")
 	var links []store.Link
 	var msgs []Message
 	var recipients []string
+	// Without direct messages, Slack gets one notice for the level.
+	var mentions, mentioned []string
 	for _, approver := range approvers {
 		if access.SamePerson(approver, "", access.Principal{ARN: r.Requester}) {
 			continue
@@ -164,6 +175,10 @@ func (h *Handler) RequestApproval(ctx context.Context, task workflow.ApprovalTas
 		// One link per channel: each message carries its own token, and
 		// the decision records the channel it came through.
 		for _, ch := range c.channels() {
+			if ch == ChannelSlack && !slackDM {
+				mentions, mentioned = append(mentions, c.Slack), append(mentioned, approver)
+				continue
+			}
 			tok, err := link.New(h.Random)
 			if err != nil {
 				return err
@@ -178,9 +193,9 @@ func (h *Handler) RequestApproval(ctx context.Context, task workflow.ApprovalTas
 			case ChannelSMS:
 				msg = Message{Channel: ChannelSMS, To: c.Phone, Text: SMSText(r, url)}
 			case ChannelSlack:
-				msg = SlackApproval(r, c.Slack, url, tok, expires, level, task.Await.Escalated)
+				msg = SlackApproval(r, c.Slack, url, tok, ask)
 			default:
-				if msg, err = ApprovalEmail(r, approver, url, expires, level, task.Await.Escalated); err != nil {
+				if msg, err = ApprovalEmail(r, approver, url, ask); err != nil {
 					return err
 				}
 			}
@@ -191,6 +206,10 @@ func (h *Handler) RequestApproval(ctx context.Context, task workflow.ApprovalTas
 	if len(links) == 0 {
 		return fmt.Errorf("request %s level %d: %w", r.ID, level, ErrNobodyToAsk)
 	}
+	if len(mentions) > 0 {
+		msgs = append(msgs, SlackNotice(r, mentions, ask))
+		recipients = append(recipients, strings.Join(mentioned, ", "))
+	}
 	if err := h.Store.RequestApproval(ctx, r, level, string(task.TaskToken), links, now); err != nil {
 		return fmt.Errorf("notify %s: %w", r.ID, err)
 	}
@@ -200,6 +219,18 @@ func (h *Handler) RequestApproval(ctx context.Context, task workflow.ApprovalTas
 	}
 	h.Logger.InfoContext(ctx, "approval requested", "request", r.ID, "level", level, "escalated", task.Await.Escalated, "sent", sent, "of", len(msgs))
 	return nil
+}
+
+// slackDirect reports whether Slack messages go to one approver each, and
+// so may carry a link. When that cannot be told (the secret is
+// unreadable), they may not: the notice is tried, and its failure
+// audited, like any send.
+func (h *Handler) slackDirect(ctx context.Context) bool {
+	if h.Slack == nil {
+		return false
+	}
+	direct, err := h.Slack.Direct(ctx)
+	return err == nil && direct
 }
 
 // sendAll sends every message; one failing recipient or channel must not

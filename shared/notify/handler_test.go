@@ -134,9 +134,18 @@ resources:
             - {email: carol@example.com, phone: "+15555550102", slack: U0CAROL01}
 `
 
-func newHandler(fs *fakeStore) (*Handler, *fakeSender, *fakeSender, *fakeSender, *bytes.Buffer) {
+// fakeSlack is a Slack sender posting direct messages (a bot token)
+// unless webhook is set.
+type fakeSlack struct {
+	fakeSender
+	webhook bool
+}
+
+func (s *fakeSlack) Direct(context.Context) (bool, error) { return !s.webhook, nil }
+
+func newHandler(fs *fakeStore) (*Handler, *fakeSender, *fakeSender, *fakeSlack, *bytes.Buffer) {
 	var logs bytes.Buffer
-	email, sms, slk := &fakeSender{}, &fakeSender{}, &fakeSender{}
+	email, sms, slk := &fakeSender{}, &fakeSender{}, &fakeSlack{}
 	h := &Handler{
 		Store: fs, Email: email, SMS: sms, Slack: slk,
 		Logger: slog.New(slog.NewJSONHandler(&logs, nil)),
@@ -256,6 +265,54 @@ func TestRequestApprovalFailingChannelDoesNotBlockOthers(t *testing.T) {
 		}
 	}
 	if strings.Contains(logs.String(), testToken) || strings.Contains(logs.String(), "/d/") {
+		t.Error("a link reached the logs")
+	}
+}
+
+// TestRequestApprovalSlackWebhookNoLinks: an incoming webhook posts to a
+// channel, where the requester may read along; it gets one notice per
+// level naming the approvers, and no Slack link is even created.
+func TestRequestApprovalSlackWebhookNoLinks(t *testing.T) {
+	fs := &fakeStore{req: chainRequest(), policies: map[int]string{3: channelsPolicy}, current: 3}
+	fs.req.Level = 1
+	h, email, _, slk, logs := newHandler(fs)
+	slk.webhook = true
+	h.AuditEverySend = true
+	if err := h.RequestApproval(context.Background(), approvalTask(fs.req.ID, 1, false)); err != nil {
+		t.Fatal(err)
+	}
+	// Level 2: dave (email + slack), frank (email).
+	if len(email.sent) != 2 || len(slk.sent) != 1 {
+		t.Fatalf("sent email %d, slack %+v", len(email.sent), slk.sent)
+	}
+	for _, l := range fs.links {
+		if l.Channel == ChannelSlack {
+			t.Errorf("webhook mode created a Slack link: %+v", l)
+		}
+	}
+	if len(fs.links) != 2 {
+		t.Errorf("links = %+v, want dave's and frank's email links", fs.links)
+	}
+	n := slk.sent[0]
+	if n.Slack != nil || n.SlackNotice == nil || n.To != "U0DAVE002" {
+		t.Fatalf("slack message = %+v, want a notice for U0DAVE002", n)
+	}
+	if b, _ := json.Marshal(n); strings.Contains(string(b), "/d/") || strings.Contains(string(b), testToken) {
+		t.Errorf("notice carries a link: %s", b)
+	}
+	if n.SlackNotice.Resource != "prod-readonly" || n.SlackNotice.Reason == "" || n.SlackNotice.Level == "" {
+		t.Errorf("notice lacks the request's context: %+v", n.SlackNotice)
+	}
+	var audited bool
+	for _, ev := range fs.events {
+		if ev.Detail["channel"] == ChannelSlack {
+			audited = ev.Detail["to"] == "U0DAVE002" && ev.Detail["approver"] == "dave@example.com" && ev.Detail["outcome"] == SendOK
+		}
+	}
+	if !audited {
+		t.Errorf("notice not audited: %+v", fs.events)
+	}
+	if strings.Contains(logs.String(), "/d/") {
 		t.Error("a link reached the logs")
 	}
 }
@@ -441,11 +498,16 @@ func (f *fakeSSM) GetParameter(_ context.Context, in *ssm.GetParameterInput, _ .
 
 func TestSlackSender(t *testing.T) {
 	var posted []map[string]any
-	var paths []string
+	var raw, paths []string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var m map[string]any
 		_ = json.NewDecoder(r.Body).Decode(&m)
-		posted = append(posted, m)
+		// Re-encoded without HTML escaping, to read as Slack does.
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		_ = enc.Encode(m)
+		posted, raw = append(posted, m), append(raw, b.String())
 		paths = append(paths, r.URL.Path+" "+r.Header.Get("Authorization"))
 		if r.URL.Path == "/api/chat.postMessage" {
 			fmt.Fprint(w, `{"ok":true}`)
@@ -456,55 +518,93 @@ func TestSlackSender(t *testing.T) {
 	defer srv.Close()
 	r := chainRequest()
 	tok, _ := link.Parse(testToken)
-	m := SlackApproval(r, "U0CAROL01", linkBase+"/d/"+testToken, tok, t0.Add(time.Hour), 0, false)
+	approval := SlackApproval(r, "U0CAROL01", linkBase+"/d/"+testToken, tok, askAt(0, false, time.Hour))
+	notice := SlackNotice(r, []string{"U0CAROL01"}, askAt(0, false, time.Hour))
 	now := t0
 	param := &fakeSSM{value: "xoxb-1-2-3"}
 	secret := &SSMSecret{API: param, Name: "/jit/slack", TTL: 5 * time.Minute, Now: func() time.Time { return now }}
 	s := &Slack{Client: &slack.Client{HTTP: srv.Client(), APIBase: srv.URL + "/api"}, Secret: secret.Get}
+	ctx := context.Background()
 
-	// Bot token: a direct message to the approver, no mention needed.
-	if err := s.Send(context.Background(), m); err != nil {
+	// Bot token: a direct message to the approver's user id, no mention.
+	if direct, err := s.Direct(ctx); !direct || err != nil {
+		t.Errorf("bot token: Direct = %v, %v", direct, err)
+	}
+	if err := s.Send(ctx, approval); err != nil {
 		t.Fatal(err)
 	}
 	if paths[0] != "/api/chat.postMessage Bearer xoxb-1-2-3" || posted[0]["channel"] != "U0CAROL01" {
 		t.Errorf("bot post: %s %v", paths[0], posted[0]["channel"])
 	}
-	if b, _ := json.Marshal(posted[0]); strings.Contains(string(b), "<@U0CAROL01>") {
-		t.Error("direct message mentions its recipient")
+	if strings.Contains(raw[0], "<@U0CAROL01>") || !strings.Contains(raw[0], testToken) {
+		t.Errorf("direct message mentions its recipient or lacks the link: %s", raw[0])
+	}
+	// Never to a channel, whatever the message says its recipient is.
+	for _, to := range []string{"C0GENERAL1", "G0PRIVATE1", "#approvals", ""} {
+		m := approval
+		m.To = to
+		if err := s.Send(ctx, m); err == nil || !strings.Contains(err.Error(), "not a Slack user id") {
+			t.Errorf("bot approval to %q: %v", to, err)
+		}
+	}
+	if err := s.Send(ctx, notice); err == nil {
+		t.Error("bot token posted a channel notice")
+	}
+	if len(posted) != 1 {
+		t.Fatalf("posted %d messages, want only the direct message", len(posted))
 	}
 
 	// Still cached a minute later; re-read after the TTL.
 	now = now.Add(time.Minute)
-	_ = s.Send(context.Background(), m)
+	_ = s.Send(ctx, approval)
 	if param.calls != 1 {
 		t.Errorf("SSM read %d times within the TTL", param.calls)
 	}
 
-	// Webhook: posted to its channel, mentioning the approver. The
-	// client only accepts hooks.slack.com, so route that host to srv.
+	// Webhook: only the notice goes to its channel, mentioning the
+	// approver and carrying no link. The client only accepts
+	// hooks.slack.com, so route that host to srv.
 	param.value = "https://hooks.slack.com/services/T0/B0/secret"
 	now = now.Add(10 * time.Minute)
 	s.Client.HTTP = &http.Client{Transport: rewriteTo(srv.URL)}
-	if err := s.Send(context.Background(), m); err != nil {
+	if direct, err := s.Direct(ctx); direct || err != nil {
+		t.Errorf("webhook: Direct = %v, %v", direct, err)
+	}
+	before := len(posted)
+	if err := s.Send(ctx, approval); err == nil || !strings.Contains(err.Error(), "never carries a decision link") {
+		t.Errorf("webhook approval: %v", err)
+	}
+	if len(posted) != before {
+		t.Fatal("an approval with its link was posted through the webhook")
+	}
+	if err := s.Send(ctx, notice); err != nil {
 		t.Fatal(err)
 	}
-	last := posted[len(posted)-1]
+	last := raw[len(raw)-1]
 	if paths[len(paths)-1] != "/services/T0/B0/secret " {
 		t.Errorf("webhook path = %q", paths[len(paths)-1])
 	}
-	if b, _ := json.Marshal(last); !strings.Contains(string(b), "\\u003c@U0CAROL01\\u003e") && !strings.Contains(string(b), "<@U0CAROL01>") {
-		t.Errorf("webhook message does not mention the approver: %s", b)
+	if !strings.Contains(last, "<@U0CAROL01>") || !strings.Contains(last, "prod-readonly") {
+		t.Errorf("webhook notice does not mention the approver or the resource: %s", last)
+	}
+	for _, bad := range []string{testToken, "/d/", "decision=", `"actions"`} {
+		if strings.Contains(last, bad) {
+			t.Errorf("webhook payload carries %q: %s", bad, last)
+		}
 	}
 
 	// Missing parameter, or a secret of neither kind: errors.
 	param.value = ""
 	now = now.Add(10 * time.Minute)
-	if err := s.Send(context.Background(), m); err == nil || !strings.Contains(err.Error(), "does not exist") {
+	if err := s.Send(ctx, approval); err == nil || !strings.Contains(err.Error(), "does not exist") {
 		t.Errorf("missing parameter: %v", err)
+	}
+	if direct, err := s.Direct(ctx); direct || err == nil {
+		t.Errorf("missing parameter: Direct = %v, %v", direct, err)
 	}
 	param.value = "hunter2"
 	now = now.Add(10 * time.Minute)
-	if err := s.Send(context.Background(), m); err == nil || strings.Contains(err.Error(), "hunter2") {
+	if err := s.Send(ctx, approval); err == nil || strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("unknown secret kind: %v", err)
 	}
 }
@@ -519,4 +619,45 @@ func (r rewriteTo) RoundTrip(req *http.Request) (*http.Response, error) {
 	req2 := req.Clone(req.Context())
 	req2.URL = &u
 	return http.DefaultTransport.RoundTrip(req2)
+}
+
+// TestRequestApprovalLinkLifetimeCapped: a link is a bearer credential,
+// so it lives at most link.MaxLifetime, whatever the level's timeout (a
+// policy applied before the cap may have up to seven days, doubled by an
+// escalation).
+func TestRequestApprovalLinkLifetimeCapped(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		timeout time.Duration
+		want    time.Duration
+	}{
+		{"short level, doubled for its escalation", 30 * time.Minute, time.Hour},
+		{"level of 20h with escalation", 20 * time.Hour, link.MaxLifetime},
+		{"level of 7 days", 7 * 24 * time.Hour, link.MaxLifetime},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := &fakeStore{req: chainRequest(), policies: map[int]string{3: channelsPolicy}, current: 3}
+			fs.req.Chain[0].Timeout = tt.timeout
+			h, email, _, _, _ := newHandler(fs)
+			task := approvalTask(fs.req.ID, 0, false)
+			task.Await.TimeoutSeconds = int64(tt.timeout / time.Second)
+			if err := h.RequestApproval(context.Background(), task); err != nil {
+				t.Fatal(err)
+			}
+			for _, l := range fs.links {
+				if !l.ExpiresAt.Equal(t0.Add(tt.want)) {
+					t.Errorf("%s link expires %s, want %s", l.Channel, l.ExpiresAt, t0.Add(tt.want))
+				}
+			}
+			// The escalation still comes one timeout after the ask.
+			for _, want := range []string{
+				"expires " + t0.Add(tt.want).Format("2006-01-02 15:04 UTC"),
+				"escalates to erin@example.com at " + t0.Add(tt.timeout).Format("15:04 UTC"),
+			} {
+				if !strings.Contains(email.sent[0].Text, want) {
+					t.Errorf("email does not say %q:\n%s", want, email.sent[0].Text)
+				}
+			}
+		})
+	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jitaccess/jit/shared/access"
 	"github.com/jitaccess/jit/shared/grant"
+	"github.com/jitaccess/jit/shared/untrusted"
 )
 
 // ActionOutcome is the notify action that tells the requester what became
@@ -144,7 +145,7 @@ func OutcomeEmail(r *access.Request, outcome string, history []access.Event, to 
 			v.Lines = append(v.Lines, "Your request for "+what+" was denied.")
 		}
 		if ev != nil {
-			v.Quote = strings.TrimSpace(ev.Detail["comment"])
+			v.Quote = untrusted.Line(ev.Detail["comment"])
 		}
 		v.Lines = append(v.Lines, "No access was granted.")
 	case OutcomeTimedOut:
@@ -169,7 +170,7 @@ func OutcomeEmail(r *access.Request, outcome string, history []access.Event, to 
 		}
 		v.Lines = append(v.Lines, s+". Sessions already started last until their own expiry; no new ones can be started.")
 		if ev != nil {
-			v.Quote = strings.TrimSpace(firstOf(ev.Detail, "comment", "reason"))
+			v.Quote = untrusted.Line(firstOf(ev.Detail, "comment", "reason"))
 		}
 	case OutcomeExpired:
 		v.Subject, v.Heading, v.Tone = "Expired: "+res, "Your access ended", "warn"

@@ -10,23 +10,25 @@ import (
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 
 	"github.com/jitaccess/jit/shared/access"
+	"github.com/jitaccess/jit/shared/untrusted"
 )
 
 // SMSLimit is what one SMS holds in the GSM-7 alphabet.
 const SMSLimit = 160
 
 // SMSText renders the approval request as one SMS when it can: who, what,
-// for how long, and the decision link (url is the link base + /d/{token};
+// for how long, and the decision link; never the reason, which could
+// pass for the message's own words in a text that small (url is the link base + /d/{token};
 // the token alone is 43 characters, so everything else stays short). It
 // tries shorter wordings until one fits in SMSLimit GSM-7 characters and
 // falls back to the shortest, which the carrier then splits.
 func SMSText(r *access.Request, url string) string {
-	who := gsm7Safe(who(r.Requester))
+	who := gsm7Safe(untrusted.Line(who(r.Requester)))
 	short := who
 	if i := strings.IndexByte(short, '@'); i > 0 {
 		short = short[:i]
 	}
-	res, dur := gsm7Safe(r.Resource), access.FormatDuration(r.Duration)
+	res, dur := gsm7Safe(untrusted.Line(r.Resource)), access.FormatDuration(r.Duration)
 	candidates := []string{
 		fmt.Sprintf("jit: %s asks for %s for %s. Approve or deny: %s", who, res, dur, url),
 		fmt.Sprintf("jit: %s asks for %s for %s: %s", who, res, dur, url),

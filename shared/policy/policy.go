@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/jitaccess/jit/shared/link"
 )
 
 // Providers a target may name.
@@ -535,8 +537,10 @@ func (v *validator) level(r *Resource, j int) {
 	if l.Timeout < Duration(10*time.Second) {
 		v.add(at("timeout"), "%s is shorter than the 10s minimum", l.Timeout.Std())
 	}
-	if l.Timeout > Duration(7*24*time.Hour) {
-		v.add(at("timeout"), "%s is longer than the 7 day maximum", l.Timeout.Std())
+	if l.Timeout > Duration(link.MaxLifetime) {
+		// Approvers decide through links; a level outliving them would
+		// wait for decisions nobody can make any more.
+		v.add(at("timeout"), "%s is longer than %dh, the most a decision link lives", l.Timeout.Std(), int(link.MaxLifetime.Hours()))
 	}
 	switch l.OnTimeout {
 	case OnTimeoutFail:

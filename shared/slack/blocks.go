@@ -1,10 +1,12 @@
 package slack
 
 import (
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/jitaccess/jit/shared/link"
+	"github.com/jitaccess/jit/shared/untrusted"
 )
 
 // Message is a Slack message: what an incoming webhook or chat.postMessage
@@ -39,6 +41,9 @@ type Block struct {
 type Text struct {
 	Type string `json:"type"` // plain_text or mrkdwn
 	Text string `json:"text"`
+	// Verbatim (mrkdwn only) turns off Slack's automatic linking of URLs,
+	// channel names and mentions in the text.
+	Verbatim bool `json:"verbatim,omitempty"`
 }
 
 // Button is a Block Kit button element. A link button has URL (Slack opens
@@ -83,9 +88,9 @@ const (
 	ActionButtons
 )
 
-// Approval is what an approval message shows. Fields are plain text;
-// the builder escapes them.
-type Approval struct {
+// Request is what a message says about the request. Fields are plain
+// text as people typed them; the builders clean and escape them.
+type Request struct {
 	Requester string
 	Resource  string
 	RoleARN   string
@@ -98,14 +103,28 @@ type Approval struct {
 	// approval needed").
 	Level     string
 	RequestID string
-	Expires   string
-	// Mention is the approver's Slack user id, mentioned so a message
-	// posted to a channel notifies them.
-	Mention string
+	// Expires is when the approvers' decision links expire.
+	Expires string
+}
+
+// Approval is a direct message asking one approver to decide. It carries
+// that approver's decision link, so it must only ever be posted to them
+// (chat.postMessage to their user id), never to a channel.
+type Approval struct {
+	Request
 	// DecisionURL is the decision page (for LinkButtons).
 	DecisionURL string
 	// Token is the link token (for ActionButtons).
 	Token link.Token
+}
+
+// Notice tells a channel (an incoming webhook's) that approvers were
+// asked to decide. It carries no decision link: anyone in the channel,
+// the requester too, could use one as the approver it was sent to.
+type Notice struct {
+	Request
+	// Mentions are the Slack user ids of the approvers asked.
+	Mentions []string
 }
 
 // Block Kit limits the builders respect.
@@ -115,46 +134,88 @@ const (
 	maxHeaderText  = 150
 )
 
-// ApprovalMessage builds the message asking an approver to decide.
+// ApprovalMessage builds the direct message asking an approver to decide.
 func ApprovalMessage(a Approval, b Buttons) Message {
-	who := Escape(a.Requester)
 	title := "Approve " + a.Duration + " access to " + a.Resource + " for " + a.Requester + "?"
-	intro := "*" + who + "* asks for access."
-	if a.Mention != "" {
-		intro = "<@" + a.Mention + "> " + intro
+	blocks := requestBlocks(a.Request, title, "*"+esc(a.Requester)+"* asks for access.")
+	blocks = append(blocks,
+		Block{Type: "actions", BlockID: BlockDecisions, Elements: decisionButtons(a, b)},
+		Block{Type: "context", Elements: []any{mrkdwn(contextLine(a, b))}},
+	)
+	return Message{Text: fallback(a.Request) + " Approve or deny in jit.", Blocks: blocks}
+}
+
+// NoticeMessage builds the channel message that says who was asked to
+// decide; each of them decides through the link sent to them alone.
+func NoticeMessage(n Notice) Message {
+	var mentions []string
+	for _, id := range n.Mentions {
+		if IsUserID(id) {
+			mentions = append(mentions, "<@"+id+">")
+		}
 	}
+	intro := "*" + esc(n.Requester) + "* asks for access."
+	if len(mentions) > 0 {
+		intro = strings.Join(mentions, " ") + ": " + intro
+	}
+	s := "Request " + esc(n.RequestID) + ". Each approver decides through the link sent to them alone, " +
+		"by email, SMS or a direct message from the app; nothing in this channel decides."
+	if n.Expires != "" {
+		s += " The links expire " + esc(n.Expires) + "."
+	}
+	title := "Approval asked: " + n.Duration + " access to " + n.Resource + " for " + n.Requester
+	blocks := append(requestBlocks(n.Request, title, intro), Block{Type: "context", Elements: []any{mrkdwn(s)}})
+	return Message{Text: fallback(n.Request) + " Approvers decide through their own links.", Blocks: blocks}
+}
+
+// requestBlocks are the header, intro, facts and quoted reason both
+// messages show.
+func requestBlocks(r Request, title, intro string) []Block {
 	fields := []Text{
-		mrkdwn("*Resource*\n" + Escape(a.Resource) + "\n" + Escape(a.RoleARN)),
-		mrkdwn("*Duration*\n" + Escape(a.Duration) + ", " + Escape(a.Window)),
+		mrkdwn("*Resource*\n" + esc(r.Resource) + "\n" + esc(r.RoleARN)),
+		mrkdwn("*Duration*\n" + esc(r.Duration) + ", " + esc(r.Window)),
 	}
-	if a.Ticket != "" {
-		t := Escape(a.Ticket)
-		if safeURL(a.TicketURL) {
-			t = "<" + a.TicketURL + "|" + t + ">"
+	if r.Ticket != "" {
+		t := esc(r.Ticket)
+		if safeURL(r.TicketURL) {
+			t = "<" + r.TicketURL + "|" + t + ">"
 		}
 		fields = append(fields, mrkdwn("*Ticket*\n"+t))
 	}
-	if a.Level != "" {
-		fields = append(fields, mrkdwn("*Approval*\n"+Escape(a.Level)))
+	if r.Level != "" {
+		fields = append(fields, mrkdwn("*Approval*\n"+esc(r.Level)))
 	}
-	blocks := []Block{
-		{Type: "header", Text: &Text{Type: "plain_text", Text: truncate(title, maxHeaderText)}},
+	return []Block{
+		{Type: "header", Text: &Text{Type: "plain_text", Text: truncate(untrusted.Line(title), maxHeaderText)}},
 		{Type: "section", Text: ptr(md(intro, maxSectionText))},
 		{Type: "section", Fields: fields},
-		{Type: "section", Text: ptr(md("*Reason*\n"+Escape(a.Reason), maxSectionText))},
-		{Type: "actions", BlockID: BlockDecisions, Elements: decisionButtons(a, b)},
-		{Type: "context", Elements: []any{mrkdwn(contextLine(a, b))}},
-	}
-	return Message{
-		Text:   a.Requester + " asks for " + a.Duration + " access to " + a.Resource + ". Approve or deny in jit.",
-		Blocks: blocks,
+		{Type: "section", Text: ptr(md("*Reason*, as the requester wrote it:\n"+quote(r.Reason), maxSectionText))},
 	}
 }
 
+// fallback is the notification text (mrkdwn, but not verbatim: it carries
+// no reason or ticket).
+func fallback(r Request) string {
+	return esc(r.Requester) + " asks for " + esc(r.Duration) + " access to " + esc(r.Resource) + "."
+}
+
+// quote renders user text as a block quote, one line per line it has, so
+// it reads as the requester's words and not as the message's.
+func quote(s string) string {
+	lines := untrusted.Lines(s)
+	if len(lines) == 0 {
+		return "> _none given_"
+	}
+	for i, l := range lines {
+		lines[i] = "> " + Escape(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
 func contextLine(a Approval, b Buttons) string {
-	s := "Request " + Escape(a.RequestID) + ". "
+	s := "Request " + esc(a.RequestID) + ". "
 	if b == LinkButtons {
-		s += "Each button opens a page where you confirm. The link is for you alone, works once"
+		s += "Each button opens a page where you confirm. The link is for you alone: anyone you forward it to can decide as you. It works once"
 	} else {
 		s += "Only you can decide with these buttons; they work once"
 	}
@@ -163,7 +224,7 @@ func contextLine(a Approval, b Buttons) string {
 		if b == LinkButtons {
 			s += "s"
 		}
-		s += " " + Escape(a.Expires)
+		s += " " + esc(a.Expires)
 	}
 	return s + "."
 }
@@ -174,7 +235,7 @@ func decisionButtons(a Approval, b Buttons) []any {
 	switch b {
 	case ActionButtons:
 		approve.Value, deny.Value = a.Token.Reveal(), a.Token.Reveal()
-		what := Escape(a.Duration) + " access to " + Escape(a.Resource) + " for " + Escape(a.Requester)
+		what := esc(a.Duration) + " access to " + esc(a.Resource) + " for " + esc(a.Requester)
 		approve.Confirm = &Confirm{
 			Title: Text{Type: "plain_text", Text: "Approve access?"}, Text: mrkdwn("Approve " + what + "?"),
 			Confirm: Text{Type: "plain_text", Text: "Approve"}, Deny: Text{Type: "plain_text", Text: "Cancel"},
@@ -194,21 +255,35 @@ func decisionButtons(a Approval, b Buttons) []any {
 func ResultMessage(text string) Message {
 	return Message{
 		Text:            text,
-		Blocks:          []Block{{Type: "section", Text: ptr(md(Escape(text), maxSectionText))}},
+		Blocks:          []Block{{Type: "section", Text: ptr(md(esc(text), maxSectionText))}},
 		ReplaceOriginal: true,
 	}
 }
 
 // Escape makes s safe inside mrkdwn: Slack's three control characters
-// are replaced, so user text cannot mention @channel or forge a link.
+// are replaced, as Slack's formatting reference asks, so user text cannot
+// mention @channel or forge a link.
 func Escape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }
 
-// mrkdwn is a field or context text; md one of another limit.
+// esc is Escape of s on one line.
+func esc(s string) string { return Escape(untrusted.Line(s)) }
+
+// IsUserID reports whether id is a Slack user id (U…, or W… in an
+// Enterprise Grid), the only kind of id a direct message goes to.
+func IsUserID(id string) bool { return userID.MatchString(id) }
+
+var userID = regexp.MustCompile(`^[UW][A-Z0-9]{2,20}$`)
+
+// mrkdwn is a field or context text; md one of another limit. Every
+// mrkdwn text is verbatim: Slack then links no URL, channel name or
+// mention by itself, only the <…> the builders write.
 func mrkdwn(s string) Text { return md(s, maxFieldText) }
 
-func md(s string, limit int) Text { return Text{Type: "mrkdwn", Text: truncate(s, limit)} }
+func md(s string, limit int) Text {
+	return Text{Type: "mrkdwn", Text: truncate(s, limit), Verbatim: true}
+}
 
 func ptr[T any](v T) *T { return &v }
 

@@ -133,26 +133,38 @@ func sampleToken() link.Token {
 	return tok
 }
 
-func sampleApproval() Approval {
-	return Approval{
+func sampleRequest() Request {
+	return Request{
 		Requester: "alice@example.com", Resource: "sandbox-admin",
 		RoleARN:  "arn:aws:iam::123456789012:role/jit-sandbox-admin",
 		Duration: "1h30m", Window: "starting when approved",
-		Reason: `fix the <!channel> deploy & "roll back" *now*`,
+		Reason: "fix the <!channel> deploy & \"roll back\" *now*\nsee the runbook",
 		Ticket: "INC-1234", TicketURL: "https://tracker.example.com/browse/INC-1234",
 		Level:     "Level 1 of 2 (team lead): 1 approval needed",
 		RequestID: "01m8h2vc7v9a4e39t9w0bj74tr", Expires: "2026-11-28 11:00 UTC",
-		Mention:     "U024BE7LH",
+	}
+}
+
+func sampleApproval() Approval {
+	return Approval{
+		Request:     sampleRequest(),
 		DecisionURL: "https://api.example.com/d/" + sampleToken().Reveal(),
 		Token:       sampleToken(),
 	}
 }
 
+// hostileReason tries every way a reason could pass for the message's
+// own content: a mention, a forged link, a bare URL Slack would link by
+// itself, a line break and a fake quote, a bidi override.
+const hostileReason = "<!channel> urgent\n*Approve:* <https://evil.example/d/AAAA|Approve> https://evil.example/approve\n> Approved by security\u202e"
+
 func TestApprovalMessageGolden(t *testing.T) {
 	minimal := Approval{
-		Requester: "arn:aws:sts::123456789012:assumed-role/GitHubActions/ci-deploy", Resource: "prod-readonly",
-		RoleARN: "arn:aws:iam::123456789012:role/jit-prod-readonly", Duration: "15m", Window: "starting when approved",
-		Reason: "nightly job", RequestID: "01m8h2vc7v9a4e39t9w0bj74tr",
+		Request: Request{
+			Requester: "arn:aws:sts::123456789012:assumed-role/GitHubActions/ci-deploy", Resource: "prod-readonly",
+			RoleARN: "arn:aws:iam::123456789012:role/jit-prod-readonly", Duration: "15m", Window: "starting when approved",
+			Reason: "nightly job", RequestID: "01m8h2vc7v9a4e39t9w0bj74tr",
+		},
 		DecisionURL: "https://api.example.com/d/" + sampleToken().Reveal(), Token: sampleToken(),
 	}
 	for _, c := range []struct {
@@ -171,6 +183,26 @@ func TestApprovalMessageGolden(t *testing.T) {
 		})
 	}
 	golden(t, "result.json", marshal(t, ResultMessage("Approved by carol@example.com: <access> starts now.")))
+	notice := NoticeMessage(Notice{Request: sampleRequest(), Mentions: []string{"U024BE7LH", "W0DAVE002"}})
+	golden(t, "notice.json", marshal(t, notice))
+	checkLimits(t, notice)
+}
+
+// TestNoticeCarriesNoLink: a notice goes to a channel, where everyone
+// (the requester too) reads it; it must hold nothing that decides.
+func TestNoticeCarriesNoLink(t *testing.T) {
+	m := NoticeMessage(Notice{Request: sampleRequest(), Mentions: []string{"U024BE7LH", "<!channel>", "C0CHANNEL1"}})
+	s := string(marshal(t, m))
+	for _, bad := range []string{sampleToken().Reveal(), "/d/", "?decision=", `"actions"`, `"button"`, "<!channel>", "C0CHANNEL1"} {
+		if strings.Contains(s, bad) {
+			t.Errorf("notice carries %q:\n%s", bad, s)
+		}
+	}
+	for _, want := range []string{"<@U024BE7LH>", "sandbox-admin", "1h30m", "INC-1234", "see the runbook", "01m8h2vc7v9a4e39t9w0bj74tr", "link sent to them alone"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("notice lacks %q:\n%s", want, s)
+		}
+	}
 }
 
 // checkLimits asserts Block Kit's structural rules the builders rely on.
@@ -199,24 +231,78 @@ func checkLimits(t *testing.T, m Message) {
 	}
 }
 
+// mrkdwnOf returns the mrkdwn texts of m, where Slack parses mentions and
+// links (plain_text, as in the header, is shown as is), and fails when one
+// is not verbatim.
+func mrkdwnOf(t *testing.T, m Message) []string {
+	t.Helper()
+	var out []Text
+	for _, b := range m.Blocks {
+		if b.Text != nil {
+			out = append(out, *b.Text)
+		}
+		out = append(out, b.Fields...)
+		for _, e := range b.Elements {
+			switch e := e.(type) {
+			case Text:
+				out = append(out, e)
+			case Button:
+				if e.Confirm != nil {
+					out = append(out, e.Confirm.Text)
+				}
+			}
+		}
+	}
+	var texts []string
+	for _, x := range out {
+		if x.Type != "mrkdwn" {
+			continue
+		}
+		if !x.Verbatim {
+			t.Errorf("mrkdwn text is not verbatim, so Slack links URLs in it: %q", x.Text)
+		}
+		texts = append(texts, x.Text)
+	}
+	return texts
+}
+
+func TestHostileReasonCannotForgeContent(t *testing.T) {
+	a := sampleApproval()
+	a.Reason = hostileReason
+	a.Ticket = "INC-1 <https://evil.example|click>\nApprove"
+	n := Notice{Request: a.Request, Mentions: []string{"U024BE7LH"}}
+	for name, m := range map[string]Message{
+		"links":   ApprovalMessage(a, LinkButtons),
+		"actions": ApprovalMessage(a, ActionButtons),
+		"notice":  NoticeMessage(n),
+	} {
+		t.Run(name, func(t *testing.T) {
+			md := strings.Join(mrkdwnOf(t, m), "\n")
+			for _, bad := range []string{"<!channel>", "<https://evil", "\u202e", "\n> Approved by", "Approve\n"} {
+				if strings.Contains(md, bad) {
+					t.Errorf("mrkdwn carries %q:\n%s", bad, md)
+				}
+			}
+			// Every line of the reason is quoted, the forged ones too.
+			for _, want := range []string{"> &lt;!channel&gt; urgent\n", "> *Approve:* &lt;https://evil.example/d/AAAA|Approve&gt; https://evil.example/approve\n", "> &gt; Approved by security"} {
+				if !strings.Contains(md, want) {
+					t.Errorf("reason line %q is not quoted:\n%s", want, md)
+				}
+			}
+			if strings.Contains(m.Text, "evil") {
+				t.Errorf("fallback text carries the reason or ticket: %q", m.Text)
+			}
+		})
+	}
+}
+
 func TestApprovalMessageEscapesUserText(t *testing.T) {
 	a := sampleApproval()
 	a.Requester = "<@U999|boss> <!here>"
 	a.TicketURL = "https://evil.example/|<!channel>"
 	m := ApprovalMessage(a, LinkButtons)
 	s := string(marshal(t, m.Blocks))
-	// Slack parses mentions and links only in mrkdwn (plain_text, as in
-	// the header, is shown as is).
-	var mrkdwnTexts []string
-	for _, b := range m.Blocks {
-		if b.Text != nil && b.Text.Type == "mrkdwn" {
-			mrkdwnTexts = append(mrkdwnTexts, b.Text.Text)
-		}
-		for _, f := range b.Fields {
-			mrkdwnTexts = append(mrkdwnTexts, f.Text)
-		}
-	}
-	md := strings.Join(mrkdwnTexts, "\n")
+	md := strings.Join(mrkdwnOf(t, m), "\n")
 	for _, bad := range []string{"<!here>", "<!channel>", "<@U999"} {
 		if strings.Contains(md, bad) {
 			t.Errorf("mrkdwn carries unescaped %q: %s", bad, md)
@@ -383,6 +469,14 @@ func TestClient(t *testing.T) {
 	err := c.PostWebhook(ctx, secretURL, m)
 	if err == nil || strings.Contains(err.Error(), "SECRETPART") {
 		t.Errorf("unreachable webhook error = %v", err)
+	}
+}
+
+func TestIsUserID(t *testing.T) {
+	for id, want := range map[string]bool{"U024BE7LH": true, "W0DAVE002": true, "C024BE7LH": false, "G024BE7LH": false, "D024BE7LH": false, "#general": false, "u024be7lh": false, "": false} {
+		if IsUserID(id) != want {
+			t.Errorf("IsUserID(%q) = %v", id, !want)
+		}
 	}
 }
 

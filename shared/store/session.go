@@ -122,3 +122,23 @@ func (s *Store) AuditSession(ctx context.Context, sessionHash string, at time.Ti
 	}
 	return it.Principal, nil
 }
+
+// EndAuditSession ends the session sessionHash at at (signing out): its
+// expiry becomes at, so AuditSession no longer finds it, and TTL removes
+// it as it would have. A session that is not there is already ended.
+func (s *Store) EndAuditSession(ctx context.Context, sessionHash string, at time.Time) error {
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Update: &types.Update{
+		TableName: &s.table, Key: key(sessionPK(sessionHash), skSession),
+		UpdateExpression:          aws.String("SET #exp = :now"),
+		ConditionExpression:       aws.String("attribute_exists(#pk) AND #exp > :now"),
+		ExpressionAttributeNames:  map[string]string{"#exp": attrExpiresAt, "#pk": attrPK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": timeValue(at)},
+	}}}})
+	if conditionFailed(err, 0) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("end session: %w", err)
+	}
+	return nil
+}

@@ -1427,3 +1427,36 @@ func TestPolicyVersions(t *testing.T) {
 		}
 	})
 }
+
+// TestAuditSessionSignInAndOut: a sign-in link opens one session, which
+// signing out ends before its expiry.
+func TestAuditSessionSignInAndOut(t *testing.T) {
+	ctx := testContext(t)
+	s := newStore()
+	at := stepAt(0)
+	signIn, sess := strings.Repeat("a", 64), strings.Repeat("b", 64)
+	if err := s.CreateSignIn(ctx, signIn, "arn:aws:sts::1:assumed-role/Auditor/frank", at, at.Add(5*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := s.RedeemSignIn(ctx, signIn, sess, at, at.Add(time.Hour)); err != nil || p != "arn:aws:sts::1:assumed-role/Auditor/frank" {
+		t.Fatalf("RedeemSignIn = %q, %v", p, err)
+	}
+	if _, err := s.RedeemSignIn(ctx, signIn, strings.Repeat("c", 64), at, at.Add(time.Hour)); !errors.Is(err, store.ErrSignInSpent) {
+		t.Errorf("second RedeemSignIn = %v, want ErrSignInSpent", err)
+	}
+	if _, err := s.AuditSession(ctx, sess, at.Add(time.Minute)); err != nil {
+		t.Fatalf("AuditSession = %v", err)
+	}
+	if err := s.EndAuditSession(ctx, sess, at.Add(2*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AuditSession(ctx, sess, at.Add(2*time.Minute)); !errors.Is(err, access.ErrNotFound) {
+		t.Errorf("AuditSession after sign-out = %v, want ErrNotFound", err)
+	}
+	// Ending it again, or a session that never was, is not an error.
+	for _, h := range []string{sess, strings.Repeat("d", 64)} {
+		if err := s.EndAuditSession(ctx, h, at.Add(3*time.Minute)); err != nil {
+			t.Errorf("EndAuditSession(%s…) = %v", h[:4], err)
+		}
+	}
+}

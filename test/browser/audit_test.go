@@ -130,9 +130,14 @@ func TestAuditPageInBrowser(t *testing.T) {
 
 	signIn := auditSignIn(t, "frank")
 	ctx := browser(t)
-	// The sign-in redirects to the search with the session cookie set.
-	if err := chromedp.Do(ctx, chromedp.Navigate(signIn), chromedp.WaitVisible(chromedp.CSS("#results-heading"))); err != nil {
+	// Opening the link only asks; the button signs in and redirects to
+	// the search with the session cookie set.
+	if err := chromedp.Do(ctx, chromedp.Navigate(signIn), chromedp.WaitVisible(chromedp.CSS(`form[aria-label="Sign in"] button`))); err != nil {
 		t.Fatalf("open sign-in link: %v", err)
+	}
+	screenshot(t, ctx, "audit-signin-confirm.png")
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`form[aria-label="Sign in"] button`)), chromedp.WaitVisible(chromedp.CSS("#results-heading"))); err != nil {
+		t.Fatalf("confirm the sign-in: %v", err)
 	}
 	screenshot(t, ctx, "audit-search.png")
 	loc, _ := chromedp.Run(ctx, chromedp.Location())
@@ -310,7 +315,8 @@ func TestAuditDevSignIn(t *testing.T) {
 		t.Fatalf("open dev sign-in: %v", err)
 	}
 	screenshot(t, ctx, "audit-dev-signin.png")
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`button[value="erin"]`))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`button[value="erin"]`)), chromedp.WaitVisible(chromedp.CSS(`form[aria-label="Sign in"] button`)),
+		chromedp.Click(chromedp.CSS(`form[aria-label="Sign in"] button`))); err != nil {
 		t.Fatal(err)
 	}
 	if err := waitPage(ctx, `location.pathname === "/audit" && document.readyState === "complete" && !!document.querySelector("#results-heading")`); err != nil {

@@ -529,9 +529,13 @@ func TestResponsesMatchSchemas(t *testing.T) {
 	}
 	want(do("page without session", "", "GET", "/audit", "/audit", nil, nil), 401)
 	want(do("sign-in malformed", "", "GET", "/audit/session/{token}", "/audit/session/nope", nil, nil), 404)
-	in := do("sign in", "", "GET", "/audit/session/{token}", u.Path, nil, nil)
+	want(do("sign-in page", "", "GET", "/audit/session/{token}", u.Path, nil, nil), 200)
+	want(do("sign-in page again (nothing spent)", "", "GET", "/audit/session/{token}", u.Path, nil, nil), 200)
+	want(do("sign in from another site", "", "POST", "/audit/session/{token}", u.Path, nil, map[string]string{"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}), 403)
+	want(do("sign-in malformed post", "", "POST", "/audit/session/{token}", "/audit/session/nope", nil, nil), 404)
+	in := do("sign in", "", "POST", "/audit/session/{token}", u.Path, nil, nil)
 	want(in, 303)
-	want(do("sign in again", "", "GET", "/audit/session/{token}", u.Path, nil, nil), 410)
+	want(do("sign in again", "", "POST", "/audit/session/{token}", u.Path, nil, nil), 410)
 	cookie := map[string]string{"Cookie": strings.Split(in.header.Get("Set-Cookie"), ";")[0]}
 	want(do("page", "", "GET", "/audit", "/audit?resource=sandbox-admin", nil, cookie), 200)
 	want(do("page bad filter", "", "GET", "/audit", "/audit?status=nope", nil, cookie), 400)
@@ -541,6 +545,9 @@ func TestResponsesMatchSchemas(t *testing.T) {
 	want(do("timeline", "", "GET", "/audit/requests/{id}", "/audit/requests/"+id, nil, cookie), 200)
 	want(do("timeline unknown", "", "GET", "/audit/requests/{id}", "/audit/requests/nope", nil, cookie), 404)
 	want(do("timeline without session", "", "GET", "/audit/requests/{id}", "/audit/requests/"+id, nil, nil), 401)
+	want(do("sign out from another site", "", "POST", "/audit/logout", "/audit/logout", nil, map[string]string{"Cookie": cookie["Cookie"], "Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}), 403)
+	want(do("sign out", "", "POST", "/audit/logout", "/audit/logout", nil, cookie), 200)
+	want(do("page after sign-out", "", "GET", "/audit", "/audit", nil, cookie), 401)
 
 	// Every answer against the document.
 	seen := map[string]bool{}

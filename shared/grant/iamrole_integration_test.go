@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -19,9 +18,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/jitaccess/jit/shared/grant"
-	"github.com/jitaccess/jit/shared/local/moto"
 	"github.com/jitaccess/jit/shared/local/provision"
 	"github.com/jitaccess/jit/shared/local/template"
+	"github.com/jitaccess/jit/shared/local/testenv"
 	"github.com/jitaccess/jit/shared/store"
 )
 
@@ -35,15 +34,10 @@ type trustEnv struct {
 
 func newTrustEnv(t *testing.T, maxTrust int) *trustEnv {
 	t.Helper()
-	bin, _ := filepath.Abs("../../.venv/moto/bin")
+	srv := testenv.StartMoto(t)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	srv, err := moto.Start(ctx, moto.Options{Python: bin, Logger: quiet})
-	if err != nil {
-		t.Fatalf("start moto: %v (run `make venv`)", err)
-	}
-	t.Cleanup(func() { _ = srv.Stop() })
 	tpl, err := template.Load("../../template.yaml")
 	if err != nil {
 		t.Fatal(err)

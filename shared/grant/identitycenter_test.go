@@ -31,7 +31,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -50,6 +49,7 @@ import (
 	"github.com/jitaccess/jit/shared/local/moto"
 	"github.com/jitaccess/jit/shared/local/provision"
 	"github.com/jitaccess/jit/shared/local/template"
+	"github.com/jitaccess/jit/shared/local/testenv"
 	"github.com/jitaccess/jit/shared/policy"
 	"github.com/jitaccess/jit/shared/store"
 )
@@ -74,26 +74,9 @@ type icEnv struct {
 
 func startEmulator(t *testing.T) *icEnv {
 	t.Helper()
-	bin, err := filepath.Abs(filepath.Join(repoRoot, ".venv", "moto", "bin"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(bin, "moto_server")); err != nil {
-		t.Fatalf("the Identity Center tests need the moto emulator, which is not installed (%v).\n"+
-			"Run `make venv` at the repository root to create .venv/moto, then re-run the tests.", err)
-	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv := testenv.StartMoto(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	srv, err := moto.Start(ctx, moto.Options{Python: bin, Logger: quiet})
-	if err != nil {
-		t.Fatalf("start moto: %v\n(run `make venv` if the virtualenv is missing or outdated)", err)
-	}
-	t.Cleanup(func() {
-		if err := srv.Stop(); err != nil {
-			t.Errorf("stop moto: %v", err)
-		}
-	})
 	tpl, err := template.Load(filepath.Join(repoRoot, "template.yaml"))
 	if err != nil {
 		t.Fatalf("load template: %v", err)

@@ -44,6 +44,7 @@ import (
 	"github.com/jitaccess/jit/shared/local/moto"
 	"github.com/jitaccess/jit/shared/local/provision"
 	"github.com/jitaccess/jit/shared/local/template"
+	"github.com/jitaccess/jit/shared/local/testenv"
 	"github.com/jitaccess/jit/shared/store"
 )
 
@@ -67,6 +68,9 @@ var emu struct {
 }
 
 func TestMain(m *testing.M) {
+	if testenv.SkipMain("store integration tests") {
+		return
+	}
 	os.Exit(runMain(m))
 }
 

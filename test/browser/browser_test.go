@@ -23,6 +23,7 @@ import (
 
 	"github.com/jitaccess/jit/shared/local/cloud"
 	"github.com/jitaccess/jit/shared/local/inbox"
+	"github.com/jitaccess/jit/shared/local/testenv"
 )
 
 var (
@@ -34,6 +35,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if testenv.SkipMain("browser tests") {
+		return
+	}
 	os.Exit(run(m))
 }
 

@@ -30,6 +30,7 @@ import (
 
 	"github.com/jitaccess/jit/shared/local/cloud"
 	"github.com/jitaccess/jit/shared/local/gateway"
+	"github.com/jitaccess/jit/shared/local/testenv"
 )
 
 var (
@@ -38,6 +39,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if testenv.SkipMain("CLI end-to-end tests") {
+		return
+	}
 	os.Exit(run(m))
 }
 

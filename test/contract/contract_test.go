@@ -26,6 +26,7 @@ import (
 	"github.com/jitaccess/jit/shared/local/cloud"
 	"github.com/jitaccess/jit/shared/local/gateway"
 	"github.com/jitaccess/jit/shared/local/template"
+	"github.com/jitaccess/jit/shared/local/testenv"
 )
 
 var (
@@ -34,6 +35,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if testenv.SkipMain("contract tests") {
+		return
+	}
 	os.Exit(run(m))
 }
 

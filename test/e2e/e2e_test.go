@@ -23,11 +23,15 @@ import (
 	"github.com/jitaccess/jit/shared/local/cloud"
 	"github.com/jitaccess/jit/shared/local/gateway"
 	"github.com/jitaccess/jit/shared/local/provision"
+	"github.com/jitaccess/jit/shared/local/testenv"
 )
 
 var lc *cloud.Cloud
 
 func TestMain(m *testing.M) {
+	if testenv.SkipMain("end-to-end tests") {
+		return
+	}
 	os.Exit(run(m))
 }
 

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
 	"github.com/jitaccess/jit/shared/grant"
@@ -175,10 +174,7 @@ func (a *app) assume(ctx context.Context, s *session, id string, seconds int) (*
 		}
 	}
 	name := grant.SessionName(r.Requester)
-	s.api.logf("sts:AssumeRole %s as session %s for %ds", r.Target.RoleARN, name, seconds)
-	out, err := sts.NewFromConfig(s.aws).AssumeRole(ctx, &sts.AssumeRoleInput{
-		RoleArn: aws.String(r.Target.RoleARN), RoleSessionName: aws.String(name), DurationSeconds: aws.Int32(int32(seconds)),
-	})
+	out, err := a.assumeRetrying(ctx, s, r, name, seconds)
 	if err != nil {
 		return nil, assumeError(err, r, name, seconds)
 	}
@@ -216,7 +212,7 @@ func assumeError(err error, r *request, name string, seconds int) error {
 	e := &exitError{Code: exitFailure, Kind: "assume_role", Message: fmt.Sprintf("sts:AssumeRole on %s as session %s failed: %s", r.Target.RoleARN, name, msg)}
 	switch {
 	case ae != nil && ae.ErrorCode() == "AccessDenied":
-		e.Hint = fmt.Sprintf("the grant allows exactly the principal that made the request (%s) with session name %s until it expires;\ncheck that these are the same AWS credentials (`aws sts get-caller-identity`) and that the request is still active (`jit status %s`)", r.Requester, name, r.ID)
+		e.Hint = fmt.Sprintf("the grant allows exactly the principal that made the request (%s) with session name %s until it expires;\ncheck that these are the same AWS credentials (`aws sts get-caller-identity`) and that the request is still active (`jit status %s`);\nright after a grant IAM may take a while to apply it (jit retried for %s after activation): try again in a minute", r.Requester, name, r.ID, propagationRetry)
 	case ae != nil && ae.ErrorCode() == "ValidationError" && strings.Contains(strings.ToLower(msg), "duration"):
 		e.Code = exitUsage
 		e.Hint = fmt.Sprintf("--duration-seconds %d is more than the role allows; ask for less", seconds)

@@ -31,7 +31,11 @@ Formats:
 
 The session lasts --duration-seconds, by default the rest of the grant's window
 (at least 900s, STS's minimum, and at most 3600s). A session started before
-the window ends outlives it until its own expiry.`,
+the window ends outlives it on paper, but the grant's end denies its calls.
+
+IAM applies a new grant's trust statement within seconds, not at once: an
+AccessDenied from sts:AssumeRole within 60s of the grant's activation is
+retried (1s, 2s, 4s, then every 5s), with a line on stderr for each retry.`,
 	examples: `  eval "$(jit creds 01jb2k3m4n5p6q7r8s9t0vwxyz)"
   jit creds 01jb2k3m4n5p6q7r8s9t0vwxyz --format json | jq -r .Expiration
   # ~/.aws/config (use --profile for the identity jit itself signs with):

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
 	"github.com/jitaccess/jit/shared/grant"
@@ -32,7 +31,11 @@ Formats:
 
 The session lasts --duration-seconds, by default the rest of the grant's window
 (at least 900s, STS's minimum, and at most 3600s). A session started before
-the window ends outlives it until its own expiry.`,
+the window ends outlives it on paper, but the grant's end denies its calls.
+
+IAM applies a new grant's trust statement within seconds, not at once: an
+AccessDenied from sts:AssumeRole within 60s of the grant's activation is
+retried (1s, 2s, 4s, then every 5s), with a line on stderr for each retry.`,
 	examples: `  eval "$(jit creds 01jb2k3m4n5p6q7r8s9t0vwxyz)"
   jit creds 01jb2k3m4n5p6q7r8s9t0vwxyz --format json | jq -r .Expiration
   # ~/.aws/config (use --profile for the identity jit itself signs with):
@@ -175,10 +178,7 @@ func (a *app) assume(ctx context.Context, s *session, id string, seconds int) (*
 		}
 	}
 	name := grant.SessionName(r.Requester)
-	s.api.logf("sts:AssumeRole %s as session %s for %ds", r.Target.RoleARN, name, seconds)
-	out, err := sts.NewFromConfig(s.aws).AssumeRole(ctx, &sts.AssumeRoleInput{
-		RoleArn: aws.String(r.Target.RoleARN), RoleSessionName: aws.String(name), DurationSeconds: aws.Int32(int32(seconds)),
-	})
+	out, err := a.assumeRetrying(ctx, s, r, name, seconds)
 	if err != nil {
 		return nil, assumeError(err, r, name, seconds)
 	}
@@ -216,7 +216,7 @@ func assumeError(err error, r *request, name string, seconds int) error {
 	e := &exitError{Code: exitFailure, Kind: "assume_role", Message: fmt.Sprintf("sts:AssumeRole on %s as session %s failed: %s", r.Target.RoleARN, name, msg)}
 	switch {
 	case ae != nil && ae.ErrorCode() == "AccessDenied":
-		e.Hint = fmt.Sprintf("the grant allows exactly the principal that made the request (%s) with session name %s until it expires;\ncheck that these are the same AWS credentials (`aws sts get-caller-identity`) and that the request is still active (`jit status %s`)", r.Requester, name, r.ID)
+		e.Hint = fmt.Sprintf("the grant allows exactly the principal that made the request (%s) with session name %s until it expires;\ncheck that these are the same AWS credentials (`aws sts get-caller-identity`) and that the request is still active (`jit status %s`);\nright after a grant IAM may take a while to apply it (jit retried for %s after activation): try again in a minute", r.Requester, name, r.ID, propagationRetry)
 	case ae != nil && ae.ErrorCode() == "ValidationError" && strings.Contains(strings.ToLower(msg), "duration"):
 		e.Code = exitUsage
 		e.Hint = fmt.Sprintf("--duration-seconds %d is more than the role allows; ask for less", seconds)

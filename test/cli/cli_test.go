@@ -90,6 +90,9 @@ func run(m *testing.M) int {
 		Root: root, BuildDir: functions,
 		Policy: filepath.Join(root, "test/e2e/testdata/policies.yaml"),
 		Output: out, Logger: slog.New(slog.NewTextHandler(out, nil)),
+		// As in AWS, a grant's trust statement is not honoured at once:
+		// the CLI must wait for it (see iam_test.go).
+		IAMPropagation: propagation,
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "start local cloud: %v\n(run `make venv` if moto is missing)\n", err)

@@ -77,6 +77,12 @@ type Options struct {
 	// moto serializes its whole state for that read, so its cost grows with
 	// everything the emulator holds; benchmarks turn it off.
 	InboxPoll time.Duration
+	// NoIAMEnforcement leaves AssumeRole and role sessions unchecked, as
+	// moto alone does (also JIT_LOCAL_IAM=off); IAMPropagation is how long
+	// policy changes take to be in effect (also JIT_LOCAL_IAM_PROPAGATION,
+	// e.g. 10s). See iam.go.
+	NoIAMEnforcement bool
+	IAMPropagation   time.Duration
 }
 
 func (o *Options) defaults() {
@@ -119,6 +125,8 @@ type Cloud struct {
 	// functions crash mid-invocation (failure tests; also POST/DELETE
 	// /_local/faults on the edge).
 	Faults *Faults
+	// IAM is the edge's IAM enforcement; nil when it is off.
+	IAM *edge.IAM
 
 	servers []*http.Server
 	cancel  context.CancelFunc
@@ -197,6 +205,9 @@ func Start(ctx context.Context, opts Options) (c *Cloud, err error) {
 	}
 	motoURL, _ := url.Parse(c.MotoURL)
 	var edgeHandler http.Handler = edge.New(invoke, motoURL, log)
+	if edgeHandler, err = c.enforceIAM(edgeHandler, motoURL, opts); err != nil {
+		return nil, err
+	}
 	edgeHandler = c.requireEmulator(edgeHandler, func(r *http.Request) bool {
 		_, ok := invokeFunction(r.URL.Path)
 		return ok && r.Method == http.MethodPost

@@ -101,6 +101,8 @@ func TestLoadProjectTemplateRoutes(t *testing.T) {
 			{Method: "GET", Path: "/audit/export", IAMAuth: false},
 			{Method: "GET", Path: "/audit/requests/{id}", IAMAuth: false},
 			{Method: "GET", Path: "/audit/session/{token}", IAMAuth: false},
+			{Method: "POST", Path: "/audit/session/{token}", IAMAuth: false},
+			{Method: "POST", Path: "/audit/logout", IAMAuth: false},
 			{Method: "GET", Path: "/v1/audit", IAMAuth: true},
 			{Method: "GET", Path: "/v1/audit/export", IAMAuth: true},
 			{Method: "GET", Path: "/v1/policy", IAMAuth: true},

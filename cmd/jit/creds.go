@@ -178,6 +178,9 @@ func (a *app) assume(ctx context.Context, s *session, id string, seconds int) (*
 	s.api.logf("sts:AssumeRole %s as session %s for %ds", r.Target.RoleARN, name, seconds)
 	out, err := sts.NewFromConfig(s.aws).AssumeRole(ctx, &sts.AssumeRoleInput{
 		RoleArn: aws.String(r.Target.RoleARN), RoleSessionName: aws.String(name), DurationSeconds: aws.Int32(int32(seconds)),
+		// The grant's trust statement requires the request as source
+		// identity: a revoke denies that grant's sessions exactly.
+		SourceIdentity: aws.String(grant.SourceIdentity(r.ID)),
 	})
 	if err != nil {
 		return nil, assumeError(err, r, name, seconds)

@@ -287,3 +287,33 @@ func TestIAMRoleTrustStaleReads(t *testing.T) {
 		t.Fatalf("a stale read lost a deny:\n%s", doc)
 	}
 }
+
+// TestIAMRoleTrustLeaseLostMidWrite: a writer that stalls past its lease
+// before its IAM write lands after the next holder's; its check after the
+// write finds the lease gone, and it writes again from the kept state, so
+// neither grant is lost.
+func TestIAMRoleTrustLeaseLostMidWrite(t *testing.T) {
+	e := newTrustEnv(t, 8192)
+	ctx := context.Background() // no deadline: leases last LeaseTTL
+	slow, rec := e.wrapped(time.Now)
+	slow.LeaseTTL = 300 * time.Millisecond
+	fast, _ := e.wrapped(time.Now)
+	var once sync.Once
+	rec.beforeTrust = func() {
+		once.Do(func() {
+			time.Sleep(500 * time.Millisecond)
+			if err := fast.Apply(ctx, grant.Grant{RequestID: "01fast", Principal: person(2), RoleARN: e.roleARN, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+				t.Errorf("grant while the first writer stalled: %v", err)
+			}
+		})
+	}
+	if err := slow.Apply(ctx, grant.Grant{RequestID: "01slow", Principal: person(1), RoleARN: e.roleARN, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if trust := e.raw(t, ""); !strings.Contains(trust, "Jit01slow") || !strings.Contains(trust, "Jit01fast") {
+		t.Fatalf("a write after the lease ran out lost a grant:\n%s", trust)
+	}
+	if n := strings.Count(strings.Join(rec.writes, " "), "UpdateAssumeRolePolicy"); n != 2 {
+		t.Errorf("the stalled writer wrote the trust policy %d times, want twice (again after losing the lease)", n)
+	}
+}

@@ -491,7 +491,10 @@ func (e *roleEdit) denyWindow() time.Duration {
 // request's source identity and are not denied.
 func (e *roleEdit) denySessions(g Grant) {
 	e.denied = true
-	userid := aws.ToString(e.role.RoleId) + ":" + SessionName(g.Principal)
+	// A role session's aws:userid is "<role id>:<session name>". The
+	// policy applies to this role's sessions only, so the role id adds
+	// nothing but length; session names cannot hold * or ?.
+	userid := "*:" + SessionName(g.Principal)
 	cutoff := e.now.Add(RevokeMargin).Truncate(time.Second).Add(time.Second)
 	sid := fmt.Sprintf("JitRevoked%d", e.now.Truncate(e.denyWindow()).Unix())
 	for _, st := range e.denies.Statement {
@@ -518,7 +521,6 @@ func (e *roleEdit) denySessions(g Grant) {
 		"Action":   "*",
 		"Resource": "*",
 		"Condition": map[string]any{
-			// A role session's aws:userid is "<role id>:<session name>".
 			"StringLike":           map[string]any{"aws:userid": []any{userid}},
 			"StringEqualsIfExists": map[string]any{"aws:SourceIdentity": []any{SourceIdentity(g.RequestID)}},
 			"DateLessThan":         map[string]any{"aws:TokenIssueTime": cutoff.Format(time.RFC3339)},

@@ -125,6 +125,7 @@ func TestIAMRoleTrustSourceIdentityAndMargin(t *testing.T) {
 		t.Fatal(err)
 	}
 	trust := e.raw(t, "")
+	t.Logf("trust policy with one grant: %s", trust)
 	for _, want := range []string{`"sts:SetSourceIdentity"`, `"sts:SourceIdentity":"jit-01margin"`, `"sts:RoleSessionName":"person001@example.com"`} {
 		if !strings.Contains(trust, want) {
 			t.Errorf("trust policy lacks %s:\n%s", want, trust)
@@ -159,8 +160,9 @@ func TestIAMRoleTrustManyRevokes(t *testing.T) {
 	p, _ := e.wrapped(func() time.Time { return at })
 	const n = 120
 	for i := 0; i < n; i++ {
-		// The same people come back: 80 of them, some twice.
-		g := grant.Grant{RequestID: fmt.Sprintf("01many%03d", i), Principal: person(i % 80), RoleARN: e.roleARN, ExpiresAt: at.Add(time.Hour)}
+		// Request ids as long as real ones; the same people come
+		// back: 80 of them, some twice.
+		g := grant.Grant{RequestID: fmt.Sprintf("01jb2k3m4n5p6q7r8s9t0v%04d", i), Principal: person(i % 80), RoleARN: e.roleARN, ExpiresAt: at.Add(time.Hour)}
 		if err := p.Apply(ctx, g); err != nil {
 			t.Fatalf("grant %d: %v", i, err)
 		}
@@ -170,11 +172,12 @@ func TestIAMRoleTrustManyRevokes(t *testing.T) {
 		at = at.Add(15 * time.Second) // 120 revokes in 30 minutes
 	}
 	doc := e.raw(t, grant.RevokedSessionsPolicy)
+	t.Logf("after %d revokes the revoked-sessions policy is %d characters", n, len(doc))
 	if len(doc) > 10240 {
 		t.Fatalf("after %d revokes the revoked-sessions policy is %d characters, over the 10,240 inline quota", n, len(doc))
 	}
 	for i := 0; i < n; i++ {
-		if !strings.Contains(doc, fmt.Sprintf(`"jit-01many%03d"`, i)) || !strings.Contains(doc, fmt.Sprintf(":person%03d@example.com", i%80)) {
+		if !strings.Contains(doc, fmt.Sprintf(`"jit-01jb2k3m4n5p6q7r8s9t0v%04d"`, i)) || !strings.Contains(doc, fmt.Sprintf(":person%03d@example.com", i%80)) {
 			t.Fatalf("revoke %d is not denied:\n%s", i, doc)
 		}
 	}
@@ -186,7 +189,7 @@ func TestIAMRoleTrustManyRevokes(t *testing.T) {
 		t.Fatal(err)
 	}
 	deny := statements(e.document(t, grant.RevokedSessionsPolicy))
-	if b, _ := json.Marshal(deny); len(deny) != 1 || !strings.Contains(string(b), "jit-01manylast") || strings.Contains(string(b), "jit-01many000") {
+	if b, _ := json.Marshal(deny); len(deny) != 1 || !strings.Contains(string(b), "jit-01manylast") || strings.Contains(string(b), "jit-01jb2k3m4n5p6q7r8s9t0v0000") {
 		t.Fatalf("after the sessions expired, revoked sessions = %s", b)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+
+	"github.com/jitaccess/jit/shared/grant"
 )
 
 // IAM is eventually consistent: a trust statement the grant just wrote can
@@ -29,6 +31,9 @@ func (a *app) assumeRetrying(ctx context.Context, s *session, r *request, name s
 	client := sts.NewFromConfig(s.aws)
 	in := &sts.AssumeRoleInput{
 		RoleArn: aws.String(r.Target.RoleARN), RoleSessionName: aws.String(name), DurationSeconds: aws.Int32(int32(seconds)),
+		// The grant's trust statement requires the request as source
+		// identity: a revoke denies that grant's sessions exactly.
+		SourceIdentity: aws.String(grant.SourceIdentity(r.ID)),
 	}
 	var deadline time.Time
 	if r.GrantedAt != nil {

@@ -83,6 +83,10 @@ func TestCredsOutput(t *testing.T) {
 			if form.Get("Action") != "AssumeRole" || form.Get("RoleArn") != roleARN || form.Get("RoleSessionName") != "alice@example.com" || form.Get("DurationSeconds") != "1800" {
 				t.Errorf("AssumeRole call = %v", form)
 			}
+			// The source identity the grant's trust statement requires.
+			if got, want := form.Get("SourceIdentity"), "jit-"+testID; got != want {
+				t.Errorf("AssumeRole SourceIdentity = %q, want %q", got, want)
+			}
 		})
 	}
 	h := newHarness(t)

@@ -212,9 +212,15 @@ func (h *Handler) End(ctx context.Context, task workflow.EndTask) error {
 			return err
 		}
 		err = p.Remove(ctx, Grant{RequestID: r.ID, Principal: r.Requester, RoleARN: r.Target.RoleARN, Target: r.Target})
-		// A role that is not managed was never changed by us, so there is
-		// nothing of ours to remove from it.
-		if err != nil && !errors.Is(err, ErrNotManaged) {
+		// A role that is not managed now but was when the grant was
+		// applied (the request is active) still trusts the requester, and
+		// this service may no longer change it: that is a failed revoke
+		// (revoke_failed, the alarm, and the reconciler retrying), never a
+		// quiet success. A request never granted changed nothing.
+		if errors.Is(err, ErrNotManaged) && r.Status != access.Active && r.GrantedAt == nil {
+			err = nil
+		}
+		if err != nil {
 			return surface(fmt.Errorf("end %s: remove access: %w", r.ID, err))
 		}
 	}

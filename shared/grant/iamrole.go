@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/jitaccess/jit/shared/access"
+	"github.com/jitaccess/jit/shared/store"
 )
 
 // Grant describes access to give or take away.
@@ -51,10 +53,12 @@ type IAM interface {
 	PutRolePolicy(context.Context, *iam.PutRolePolicyInput, ...func(*iam.Options)) (*iam.PutRolePolicyOutput, error)
 }
 
-// Locker serializes edits of one role: its trust policy is read, changed
-// and written whole, so two concurrent edits would lose one statement.
+// Locker serializes edits of one role: its policies are read, changed and
+// written whole, so two concurrent edits would lose one statement. The
+// lease also keeps the statements the role must have (store.RolePolicies),
+// because an IAM read may not show the last write yet.
 type Locker interface {
-	Lock(ctx context.Context, name string, ttl time.Duration) (unlock func(), err error)
+	Lock(ctx context.Context, name string, ttl time.Duration) (*store.Lease, error)
 }
 
 // IAMRoleTrust grants by editing the target role's trust policy.
@@ -64,12 +68,31 @@ type IAMRoleTrust struct {
 	// MaxTrustPolicy is the trust policy size quota in characters (IAM's
 	// default is 2048, raisable to 4096); zero means 2048.
 	MaxTrustPolicy int
-	Now            func() time.Time
+	// LeaseTTL is the shortest time a role lease lasts; it lasts at least
+	// until the caller's deadline plus a margin. Zero means 30 seconds.
+	LeaseTTL time.Duration
+	Now      func() time.Time
 }
 
 // RevokedSessionsPolicy is the inline policy on a managed role that denies
 // sessions issued before their grant was revoked.
 const RevokedSessionsPolicy = "jit-revoked-sessions"
+
+// RevokeMargin is how long after a revoke the sessions of the revoked
+// grant are still denied. IAM is eventually consistent: the trust policy
+// without the grant's statement takes a while to apply everywhere, and
+// STS may issue sessions through the old one meanwhile (IAM User Guide,
+// "Troubleshoot IAM": changes "can take time to become visible"; AWS
+// gives no upper bound, and propagation is normally seconds). Five
+// minutes is far past that, and costs other grants nothing: the deny
+// matches only sessions whose source identity names a revoked request
+// (or that have none).
+const RevokeMargin = 5 * time.Minute
+
+// inlinePolicyMax is IAM's quota on the aggregate size of a role's inline
+// policies (IAM User Guide, "IAM and AWS STS quotas": role policy size,
+// 10,240 characters); jit-revoked-sessions can never be larger.
+const inlinePolicyMax = 10240
 
 // QuotaError is returned when a grant would push the trust policy past its
 // size quota. Not retryable: the role must be cleaned up or the quota
@@ -83,15 +106,60 @@ func (e *QuotaError) Error() string {
 	return fmt.Sprintf("trust policy of role %s would be %d characters, over its %d quota; end other grants on this role or raise the quota (Service Quotas: IAM role trust policy length)", e.Role, e.Size, e.Max)
 }
 
+// RevokedSessionsLimitError is returned when the role's revoked-sessions
+// policy cannot be written because the role's inline policies would
+// exceed IAM's size quota. The revoke fails (revoke_failed, the alarm);
+// the trust statement is removed all the same, and the reconciler retries
+// the deny: statements expire as the sessions they deny do.
+type RevokedSessionsLimitError struct {
+	Role string
+	Size int
+}
+
+func (e *RevokedSessionsLimitError) Error() string {
+	return fmt.Sprintf("revoked-sessions policy of role %s (%d characters) does not fit the role's %d-character inline policy quota; remove other inline policies of the role", e.Role, e.Size, inlinePolicyMax)
+}
+
+// ErrPrincipal is returned for a requester principal a grant cannot be
+// bound to: only an IAM user, an assumed-role session or a federated
+// user. An account (its root, or a bare id) would trust every principal
+// of that account.
+var ErrPrincipal = errors.New("principal is not a single user or role session")
+
+var principalPattern = regexp.MustCompile(`^arn:aws[a-z-]*:(?:iam::\d{12}:user/(?:[\w+=,.@-]+/)*[\w+=,.@-]+|sts::\d{12}:(?:assumed-role/[\w+=,.@-]+|federated-user)/[\w+=,.@-]+)$`)
+
+// checkPrincipal refuses principals that name more than one person.
+func checkPrincipal(principal string) error {
+	if !principalPattern.MatchString(principal) {
+		return fmt.Errorf("%w: %q", ErrPrincipal, principal)
+	}
+	return nil
+}
+
 // Apply adds (or refreshes) the request's statement in the role's trust
 // policy: the requester may assume the role, with a session name bound to
-// them, until ExpiresAt. The time condition means access ends even if
-// revocation never runs.
+// them and the request as source identity, until ExpiresAt. The time
+// condition means access ends even if revocation never runs.
 func (p *IAMRoleTrust) Apply(ctx context.Context, g Grant) error {
-	return p.edit(ctx, g.RoleARN, func(_ *types.Role, doc *policyDocument) {
-		doc.remove(statementID(g.RequestID))
-		doc.Statement = append(doc.Statement, trustStatement(g))
-	}, nil)
+	if err := checkPrincipal(g.Principal); err != nil {
+		return fmt.Errorf("request %s: %w", g.RequestID, err)
+	}
+	st := trustStatement(g)
+	return p.edit(ctx, g.RoleARN, func(e *roleEdit) {
+		e.grants.remove(statementID(g.RequestID))
+		e.grants = append(e.grants, st)
+	})
+}
+
+// SourceIdentity is the source identity a grant's sessions must carry:
+// it names the request, so a revoke denies exactly the sessions of that
+// grant, and CloudTrail records it on every call made with them.
+func SourceIdentity(requestID string) string {
+	id := "jit-" + sessionUnsafe.ReplaceAllString(requestID, "-")
+	if len(id) > 64 {
+		id = id[:64]
+	}
+	return id
 }
 
 // trustStatement is the statement a grant adds to the role's trust policy.
@@ -100,12 +168,28 @@ func trustStatement(g Grant) map[string]any {
 		"Sid":       statementID(g.RequestID),
 		"Effect":    "Allow",
 		"Principal": map[string]any{"AWS": g.Principal},
-		"Action":    "sts:AssumeRole",
+		// sts:SetSourceIdentity must be allowed for AssumeRole to set
+		// one (IAM User Guide, "Monitor and control actions taken with
+		// assumed roles").
+		"Action": []any{"sts:AssumeRole", "sts:SetSourceIdentity"},
 		"Condition": map[string]any{
 			"DateLessThan": map[string]any{"aws:CurrentTime": g.ExpiresAt.UTC().Format(time.RFC3339)},
-			"StringEquals": map[string]any{"sts:RoleSessionName": SessionName(g.Principal)},
+			"StringEquals": map[string]any{
+				"sts:RoleSessionName": SessionName(g.Principal),
+				"sts:SourceIdentity":  SourceIdentity(g.RequestID),
+			},
 		},
 	}
+}
+
+// isGrantStatement tells this service's grant statements from the role's
+// own: a Sid starting with Jit and an aws:CurrentTime limit.
+func isGrantStatement(st map[string]any) bool {
+	sid, _ := st["Sid"].(string)
+	cond, _ := st["Condition"].(map[string]any)
+	dlt, _ := cond["DateLessThan"].(map[string]any)
+	_, timed := dlt["aws:CurrentTime"]
+	return strings.HasPrefix(sid, "Jit") && timed
 }
 
 // Describe is what the granted event records: the exact statement added.
@@ -114,13 +198,18 @@ func (p *IAMRoleTrust) Describe(g Grant) map[string]string {
 	return map[string]string{"statement": string(b)}
 }
 
-// Remove takes the request's statement out of the role's trust policy and
-// denies the requester's sessions of the role issued until now: removing
-// trust alone would leave sessions already issued valid for up to the
-// role's maximum session duration. Removing what is not there succeeds.
+// Remove denies the requester's sessions of the role from this grant
+// (those issued until RevokeMargin from now), then takes the request's
+// statement out of the role's trust policy: removing trust alone would
+// leave sessions already issued valid for up to the role's maximum
+// session duration. The deny is written first, so a revoke that fails
+// half way never leaves sessions undenied with the trust gone. Removing
+// what is not there succeeds.
 func (p *IAMRoleTrust) Remove(ctx context.Context, g Grant) error {
-	return p.edit(ctx, g.RoleARN, func(_ *types.Role, doc *policyDocument) { doc.remove(statementID(g.RequestID)) },
-		func(ctx context.Context, role *types.Role) error { return p.denySessions(ctx, role, g) })
+	return p.edit(ctx, g.RoleARN, func(e *roleEdit) {
+		e.grants.remove(statementID(g.RequestID))
+		e.denySessions(g)
+	})
 }
 
 // Present reports whether the request's statement is in the role's trust
@@ -142,51 +231,182 @@ func (p *IAMRoleTrust) Present(ctx context.Context, g Grant) (bool, error) {
 	return false, nil
 }
 
-// edit serializes on the role, reads its trust policy, applies change,
-// writes it back if it changed, then runs after (still holding the lock).
-func (p *IAMRoleTrust) edit(ctx context.Context, roleARN string, change func(*types.Role, *policyDocument), after func(context.Context, *types.Role) error) error {
+// roleEdit is what one edit may change: the grant statements of the
+// trust policy, and the revoked-sessions policy.
+type roleEdit struct {
+	role   *types.Role
+	now    time.Time
+	grants statements
+	denies *policyDocument
+	denied bool // denySessions ran
+}
+
+// edit runs change on the role's policies under the role's lease, and
+// writes what changed. It starts again (up to three times) when the lease
+// was lost during the edit: another writer may have written meanwhile,
+// so the edit is rebuilt from the stored state and written again.
+func (p *IAMRoleTrust) edit(ctx context.Context, roleARN string, change func(*roleEdit)) error {
 	name, err := roleName(roleARN)
 	if err != nil {
 		return err
 	}
-	if p.Locker != nil {
-		unlock, err := p.Locker.Lock(ctx, "role/"+name, 30*time.Second)
+	if p.Locker == nil {
+		return fmt.Errorf("role %s: no lease to edit it under", name)
+	}
+	ttl := p.LeaseTTL
+	if ttl <= 0 {
+		ttl = 30 * time.Second
+	}
+	force := false
+	for attempt := 0; ; attempt++ {
+		lease, err := p.Locker.Lock(ctx, "role/"+name, ttl)
 		if err != nil {
 			return &TransientError{Err: fmt.Errorf("lock role %s: %w", name, err)}
 		}
-		defer unlock()
+		err = p.editUnder(ctx, lease, name, change, force)
+		lease.Release()
+		if !errors.Is(err, store.ErrLeaseLost) {
+			return err
+		}
+		if attempt == 2 {
+			return &TransientError{Err: fmt.Errorf("role %s: %w", name, err)}
+		}
+		// Our write may have landed after the next holder's: write
+		// even if a read seems to show the wanted document.
+		force = true
 	}
-	role, doc, err := p.read(ctx, name)
+}
+
+// editUnder is one edit, holding lease. Every IAM write is preceded by a
+// conditional check that the lease is still ours (the state's Save is the
+// first), and followed by one: ErrLeaseLost means start again.
+//
+// What remains: IAM has no conditional writes, so a holder that stalls
+// between its check and its IAM write for longer than the rest of its
+// lease can still write after the next holder; its check after the write
+// then fails and it writes again, unless it died meanwhile. The lease
+// outlives the function's timeout, which makes that a stall of the whole
+// process, not a slow call.
+func (p *IAMRoleTrust) editUnder(ctx context.Context, lease *store.Lease, name string, change func(*roleEdit), force bool) error {
+	role, trust, err := p.read(ctx, name)
 	if err != nil {
 		return err
 	}
-	before, _ := json.Marshal(doc)
-	change(role, doc)
-	next, err := json.Marshal(doc)
+	state, err := lease.Policies(ctx)
+	if err != nil {
+		return classifyStore(err)
+	}
+	e := &roleEdit{role: role, now: p.now()}
+	if state.Known {
+		// The stored state is the truth; the IAM read may be stale.
+		if err := json.Unmarshal([]byte(state.Grants), &e.grants); err != nil {
+			return fmt.Errorf("role %s stored grants: %w", name, err)
+		}
+		if e.denies, err = decodePolicy(state.Denies); err != nil {
+			return fmt.Errorf("role %s stored revoked sessions: %w", name, err)
+		}
+	} else {
+		// First edit since state was kept: start from what IAM shows.
+		for _, st := range trust.Statement {
+			if isGrantStatement(st) {
+				e.grants = append(e.grants, st)
+			}
+		}
+		if e.denies, err = p.readDenies(ctx, name); err != nil {
+			return err
+		}
+	}
+	had, _ := json.Marshal(e.denies)
+	change(e)
+	e.pruneDenies()
+
+	next := &policyDocument{Version: trust.Version}
+	for _, st := range trust.Statement {
+		if !isGrantStatement(st) {
+			next.Statement = append(next.Statement, st)
+		}
+	}
+	next.Statement = append(next.Statement, e.grants...)
+	before, _ := json.Marshal(trust)
+	nextTrust, err := json.Marshal(next)
 	if err != nil {
 		return fmt.Errorf("role %s trust policy: %w", name, err)
 	}
-	if string(before) != string(next) {
-		max := p.MaxTrustPolicy
-		if max == 0 {
-			max = 2048
-		}
-		if len(next) > max && len(next) > len(before) {
-			return &QuotaError{Role: name, Size: len(next), Max: max}
-		}
-		_, err = p.IAM.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: &name, PolicyDocument: aws.String(string(next))})
-		if err != nil {
-			var api smithy.APIError
-			if errors.As(err, &api) && api.ErrorCode() == "LimitExceeded" {
-				return &QuotaError{Role: name, Size: len(next), Max: max}
-			}
-			return classify(fmt.Errorf("update trust policy of %s: %w", name, err))
-		}
+	max := p.MaxTrustPolicy
+	if max == 0 {
+		max = 2048
 	}
-	if after != nil {
-		return after(ctx, role)
+	if len(nextTrust) > max && len(nextTrust) > len(before) {
+		return &QuotaError{Role: name, Size: len(nextTrust), Max: max}
+	}
+	grants, _ := json.Marshal(e.grants)
+	if e.grants == nil {
+		grants = []byte("[]")
+	}
+	denies, _ := json.Marshal(e.denies)
+	if err := lease.Save(ctx, store.RolePolicies{Grants: string(grants), Denies: string(denies)}); err != nil {
+		return classifyStore(err)
+	}
+
+	var denyErr error
+	// A revoke always writes its deny: an earlier attempt may have saved
+	// it here and failed to write it to IAM.
+	if force || e.denied || string(denies) != string(had) {
+		denyErr = p.putDenies(ctx, name, denies, len(e.denies.Statement) == 0)
+	}
+	var trustErr error
+	if force || string(before) != string(nextTrust) {
+		// Taking trust away never widens access, so it is done even if
+		// the deny failed; adding it waits for nothing.
+		if err := lease.Check(ctx); err != nil {
+			return errors.Join(denyErr, classifyStore(err))
+		}
+		trustErr = p.putTrust(ctx, name, nextTrust, max)
+	}
+	if err := lease.Check(ctx); err != nil {
+		return classifyStore(err)
+	}
+	return errors.Join(denyErr, trustErr)
+}
+
+func (p *IAMRoleTrust) putTrust(ctx context.Context, name string, doc []byte, max int) error {
+	_, err := p.IAM.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: &name, PolicyDocument: aws.String(string(doc))})
+	if err != nil {
+		var api smithy.APIError
+		if errors.As(err, &api) && api.ErrorCode() == "LimitExceeded" {
+			return &QuotaError{Role: name, Size: len(doc), Max: max}
+		}
+		return classify(fmt.Errorf("update trust policy of %s: %w", name, err))
 	}
 	return nil
+}
+
+// putDenies writes the revoked-sessions policy. IAM refuses a policy
+// without statements, so once every statement expired the policy is
+// left as it was: what it still denies are sessions that expired.
+func (p *IAMRoleTrust) putDenies(ctx context.Context, name string, doc []byte, empty bool) error {
+	if empty {
+		return nil
+	}
+	if len(doc) > inlinePolicyMax {
+		return &RevokedSessionsLimitError{Role: name, Size: len(doc)}
+	}
+	_, err := p.IAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: &name, PolicyName: aws.String(RevokedSessionsPolicy), PolicyDocument: aws.String(string(doc))})
+	if err != nil {
+		var api smithy.APIError
+		if errors.As(err, &api) && api.ErrorCode() == "LimitExceeded" {
+			return &RevokedSessionsLimitError{Role: name, Size: len(doc)}
+		}
+		return classify(fmt.Errorf("deny revoked sessions on %s: %w", name, err))
+	}
+	return nil
+}
+
+func (p *IAMRoleTrust) now() time.Time {
+	if p.Now != nil {
+		return p.Now().UTC()
+	}
+	return time.Now().UTC()
 }
 
 // read fetches a managed role and its trust policy.
@@ -211,14 +431,34 @@ func (p *IAMRoleTrust) read(ctx context.Context, name string) (*types.Role, *pol
 	return out.Role, doc, nil
 }
 
-// decodePolicy reads a policy document as IAM returns it (URL-encoded).
+// readDenies fetches the role's revoked-sessions policy (empty if none).
+func (p *IAMRoleTrust) readDenies(ctx context.Context, name string) (*policyDocument, error) {
+	out, err := p.IAM.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: &name, PolicyName: aws.String(RevokedSessionsPolicy)})
+	var missing *types.NoSuchEntityException
+	switch {
+	case errors.As(err, &missing):
+		return &policyDocument{Version: "2012-10-17"}, nil
+	case err != nil:
+		return nil, classify(fmt.Errorf("read revoked sessions of %s: %w", name, err))
+	}
+	doc, err := decodePolicy(aws.ToString(out.PolicyDocument))
+	if err != nil {
+		return nil, fmt.Errorf("revoked sessions policy of %s: %w", name, err)
+	}
+	return doc, nil
+}
+
+// decodePolicy reads a policy document as IAM returns it (URL-encoded);
+// an empty one is a document without statements.
 func decodePolicy(raw string) (*policyDocument, error) {
 	if dec, err := url.QueryUnescape(raw); err == nil {
 		raw = dec
 	}
 	var doc policyDocument
-	if err := json.Unmarshal([]byte(raw), &doc); err != nil {
-		return nil, err
+	if strings.TrimSpace(raw) != "" {
+		if err := json.Unmarshal([]byte(raw), &doc); err != nil {
+			return nil, err
+		}
 	}
 	if doc.Version == "" {
 		doc.Version = "2012-10-17"
@@ -226,60 +466,106 @@ func decodePolicy(raw string) (*policyDocument, error) {
 	return &doc, nil
 }
 
-// denySessions adds (or refreshes) a statement to the role's
-// jit-revoked-sessions inline policy that denies everything to the
-// requester's sessions of this role issued before now, and drops
-// statements no session can outlive any more (older than the role's
-// maximum session duration).
-func (p *IAMRoleTrust) denySessions(ctx context.Context, role *types.Role, g Grant) error {
-	now := time.Now().UTC()
-	if p.Now != nil {
-		now = p.Now().UTC()
+// maxSession is the longest a session of the role can last.
+func (e *roleEdit) maxSession() time.Duration {
+	if d := time.Duration(aws.ToInt32(e.role.MaxSessionDuration)) * time.Second; d > 0 {
+		return d
 	}
-	name := aws.ToString(role.RoleName)
-	doc := &policyDocument{Version: "2012-10-17"}
-	out, err := p.IAM.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: &name, PolicyName: aws.String(RevokedSessionsPolicy)})
-	var missing *types.NoSuchEntityException
-	switch {
-	case errors.As(err, &missing):
-	case err != nil:
-		return classify(fmt.Errorf("read revoked sessions of %s: %w", name, err))
-	default:
-		if doc, err = decodePolicy(aws.ToString(out.PolicyDocument)); err != nil {
-			return fmt.Errorf("revoked sessions policy of %s: %w", name, err)
-		}
-	}
-	maxSession := time.Duration(aws.ToInt32(role.MaxSessionDuration)) * time.Second
-	if maxSession == 0 {
-		maxSession = time.Hour
-	}
-	sid := "JitRevoke" + strings.TrimPrefix(statementID(g.RequestID), "Jit")
-	kept := doc.Statement[:0]
-	for _, st := range doc.Statement {
-		if st["Sid"] == sid || revokedBefore(st).Add(maxSession).Before(now) {
+	return time.Hour
+}
+
+// denyWindow is the span of revokes one revoked-sessions statement
+// gathers: a quarter of the role's maximum session duration, at least 15
+// minutes, so a role holds a handful of them (each is dropped once no
+// session it denies can still be valid).
+func (e *roleEdit) denyWindow() time.Duration {
+	return max(e.maxSession()/4, 15*time.Minute)
+}
+
+// denySessions adds the revoked grant to the revoked-sessions statement
+// of the current window: Deny * to sessions of the role with the
+// requester's session name, issued before the latest revoke in the window
+// plus RevokeMargin, whose source identity names a revoked request (or
+// that have none: sessions from before source identities were required).
+// Sessions of the person's other, still active grants carry their own
+// request's source identity and are not denied.
+func (e *roleEdit) denySessions(g Grant) {
+	e.denied = true
+	// A role session's aws:userid is "<role id>:<session name>". The
+	// policy applies to this role's sessions only, so the role id adds
+	// nothing but length; session names cannot hold * or ?.
+	userid := "*:" + SessionName(g.Principal)
+	cutoff := e.now.Add(RevokeMargin).Truncate(time.Second).Add(time.Second)
+	sid := fmt.Sprintf("JitRevoked%d", e.now.Truncate(e.denyWindow()).Unix())
+	for _, st := range e.denies.Statement {
+		if st["Sid"] != sid {
 			continue
 		}
-		kept = append(kept, st)
+		cond, _ := st["Condition"].(map[string]any)
+		like, _ := cond["StringLike"].(map[string]any)
+		ifExists, _ := cond["StringEqualsIfExists"].(map[string]any)
+		if like == nil || ifExists == nil {
+			break
+		}
+		like["aws:userid"] = addValue(like["aws:userid"], userid)
+		ifExists["aws:SourceIdentity"] = addValue(ifExists["aws:SourceIdentity"], SourceIdentity(g.RequestID))
+		if cutoff.After(revokedBefore(st)) {
+			cond["DateLessThan"] = map[string]any{"aws:TokenIssueTime": cutoff.Format(time.RFC3339)}
+		}
+		return
 	}
-	doc.Statement = append(kept, map[string]any{
+	e.denies.remove(sid)
+	e.denies.Statement = append(e.denies.Statement, map[string]any{
 		"Sid":      sid,
 		"Effect":   "Deny",
 		"Action":   "*",
 		"Resource": "*",
 		"Condition": map[string]any{
-			// A role session's aws:userid is "<role id>:<session name>".
-			"StringLike":   map[string]any{"aws:userid": aws.ToString(role.RoleId) + ":" + SessionName(g.Principal)},
-			"DateLessThan": map[string]any{"aws:TokenIssueTime": now.Format(time.RFC3339)},
+			"StringLike":           map[string]any{"aws:userid": []any{userid}},
+			"StringEqualsIfExists": map[string]any{"aws:SourceIdentity": []any{SourceIdentity(g.RequestID)}},
+			"DateLessThan":         map[string]any{"aws:TokenIssueTime": cutoff.Format(time.RFC3339)},
 		},
 	})
-	body, err := json.Marshal(doc)
-	if err != nil {
-		return err
+}
+
+// pruneDenies drops statements no session can outlive any more: every
+// session they deny was issued before their cut-off, so it expired a
+// maximum session duration later (plus RevokeMargin, for statements
+// written before the cut-off carried it).
+func (e *roleEdit) pruneDenies() {
+	kept := e.denies.Statement[:0]
+	for _, st := range e.denies.Statement {
+		if revokedBefore(st).Add(e.maxSession() + RevokeMargin).Before(e.now) {
+			continue
+		}
+		kept = append(kept, st)
 	}
-	if _, err := p.IAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: &name, PolicyName: aws.String(RevokedSessionsPolicy), PolicyDocument: aws.String(string(body))}); err != nil {
-		return classify(fmt.Errorf("deny revoked sessions on %s: %w", name, err))
+	e.denies.Statement = kept
+}
+
+// addValue adds v to a condition's value (a string or a list), keeping it
+// sorted and without duplicates.
+func addValue(cur any, v string) []any {
+	var vals []string
+	switch c := cur.(type) {
+	case string:
+		vals = append(vals, c)
+	case []any:
+		for _, x := range c {
+			if s, ok := x.(string); ok {
+				vals = append(vals, s)
+			}
+		}
 	}
-	return nil
+	if !slices.Contains(vals, v) {
+		vals = append(vals, v)
+	}
+	slices.Sort(vals)
+	out := make([]any, len(vals))
+	for i, s := range vals {
+		out[i] = s
+	}
+	return out
 }
 
 // revokedBefore reads a revoked-sessions statement's cut-off time (zero if
@@ -290,6 +576,15 @@ func revokedBefore(st map[string]any) time.Time {
 	s, _ := dlt["aws:TokenIssueTime"].(string)
 	t, _ := time.Parse(time.RFC3339, s)
 	return t
+}
+
+// classifyStore marks a lost lease as itself (the edit starts again) and
+// other table failures transient.
+func classifyStore(err error) error {
+	if errors.Is(err, store.ErrLeaseLost) {
+		return err
+	}
+	return &TransientError{Err: err}
 }
 
 // classify marks throttling and concurrent-modification errors transient.
@@ -378,12 +673,14 @@ func (s *statements) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func (d *policyDocument) remove(sid string) {
-	kept := d.Statement[:0]
-	for _, st := range d.Statement {
+func (d *policyDocument) remove(sid string) { d.Statement.remove(sid) }
+
+func (s *statements) remove(sid string) {
+	kept := (*s)[:0]
+	for _, st := range *s {
 		if st["Sid"] != sid {
 			kept = append(kept, st)
 		}
 	}
-	d.Statement = kept
+	*s = kept
 }

@@ -141,6 +141,9 @@ func (p *IdentityCenter) Remove(ctx context.Context, g Grant) error {
 }
 
 func (p *IdentityCenter) apply(ctx context.Context, g Grant) error {
+	if err := checkPrincipal(g.Principal); err != nil {
+		return fmt.Errorf("request %s: %w", g.RequestID, err)
+	}
 	t := g.Target
 	if t.InstanceARN == "" || t.PermissionSetARN == "" || t.AccountID == "" {
 		return fmt.Errorf("request %s: target needs instance_arn, permission_set_arn and account_id", g.RequestID)

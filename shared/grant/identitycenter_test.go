@@ -65,6 +65,7 @@ const (
 
 // icEnv is the emulator and the clients every subtest uses.
 type icEnv struct {
+	cfg         aws.Config
 	sso         *ssoadmin.Client
 	ids         *identitystore.Client
 	assignments *store.Assignments
@@ -86,6 +87,7 @@ func startEmulator(t *testing.T) *icEnv {
 		t.Fatalf("provision %s: %v\nmoto output:\n%s", tableID, err, srv.Output())
 	}
 	env := &icEnv{
+		cfg:         cfg,
 		sso:         ssoadmin.NewFromConfig(cfg),
 		ids:         identitystore.NewFromConfig(cfg),
 		assignments: store.NewAssignments(dynamodb.NewFromConfig(cfg), tableID),
@@ -391,6 +393,39 @@ func TestIdentityCenter(t *testing.T) {
 		}
 		f.wantAssigned(t, false)
 		f.wantSettledEmpty(t)
+	})
+
+	t.Run("the instance's home region, not the function's, is used", func(t *testing.T) {
+		// The functions run in us-east-1; the instance lives in us-west-2.
+		westCfg := env.cfg.Copy()
+		westCfg.Region = "us-west-2"
+		west := &icEnv{cfg: westCfg, sso: ssoadmin.NewFromConfig(westCfg), ids: identitystore.NewFromConfig(westCfg), assignments: env.assignments}
+		out, err := west.sso.ListInstances(testContext(t), &ssoadmin.ListInstancesInput{})
+		if err != nil || len(out.Instances) == 0 {
+			t.Fatalf("list instances in us-west-2: %v", err)
+		}
+		west.instance, west.storeID = aws.ToString(out.Instances[0].InstanceArn), aws.ToString(out.Instances[0].IdentityStoreId)
+		f := west.newFixture(t, "west@example.com", "", "west@example.com")
+		_, here := grant.NewProviders(env.cfg, grant.Config{Table: tableID})
+		if err := here[policy.ProviderIdentityCenter].Apply(testContext(t), f.grant("req-west-0")); err == nil {
+			t.Fatal("Apply through the function's region found the us-west-2 instance's user; the test shows nothing")
+		}
+		_, home := grant.NewProviders(env.cfg, grant.Config{Table: tableID, IdentityCenterRegion: "us-west-2"})
+		p := home[policy.ProviderIdentityCenter]
+		mustApply(t, p, f.grant("req-west"))
+		f.wantAssigned(t, true)
+		mustRemove(t, p, f.grant("req-west"))
+		f.wantAssigned(t, false)
+	})
+
+	t.Run("an account principal is refused", func(t *testing.T) {
+		f := env.newFixture(t, "root", "", "root")
+		g := f.grant("req-root")
+		g.Principal = "arn:aws:iam::" + account + ":root"
+		if err := env.provider().Apply(testContext(t), g); !errors.Is(err, grant.ErrPrincipal) {
+			t.Fatalf("Apply for the account root = %v, want ErrPrincipal", err)
+		}
+		f.wantAssigned(t, false)
 	})
 
 	t.Run("unknown user is a clear, final error", func(t *testing.T) {

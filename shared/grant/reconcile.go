@@ -17,7 +17,8 @@ type ReconcileStore interface {
 }
 
 // Reconciler is defence in depth for a revoke that failed: it finds grants
-// still recorded active past their expiry and removes their access.
+// still recorded active past their expiry, or whose early revoke was
+// asked for a grace period ago, and removes their access.
 type Reconciler struct {
 	Store     ReconcileStore
 	Providers map[string]Provider
@@ -52,9 +53,17 @@ func (r *Reconciler) Run(ctx context.Context, task ReconcileTask) (ReconcileRepo
 		grace = time.Duration(*task.GraceSeconds) * time.Second
 	}
 	now := r.Now().UTC()
-	stale, err := r.Store.ListActive(ctx, now.Add(-grace))
+	// Every active request, to find early revokes that failed as well as
+	// grants past their expiry.
+	active, err := r.Store.ListActive(ctx, now.Add(100*365*24*time.Hour))
 	if err != nil {
 		return ReconcileReport{}, err
+	}
+	var stale []*access.Request
+	for _, req := range active {
+		if left(req, now.Add(-grace)) {
+			stale = append(stale, req)
+		}
 	}
 	report := ReconcileReport{Checked: len(stale), Removed: []string{}, Failed: []string{}}
 	for _, req := range stale {
@@ -70,6 +79,16 @@ func (r *Reconciler) Run(ctx context.Context, task ReconcileTask) (ReconcileRepo
 		return report, fmt.Errorf("reconcile: %d of %d left-over grants could not be removed: %v", len(report.Failed), report.Checked, report.Failed)
 	}
 	return report, nil
+}
+
+// left reports whether an active request's access should be gone by
+// cutoff: it expired before, or its revoke was asked for before (and its
+// workflow, which stops retrying, failed to remove it: a revoke_failed).
+func left(req *access.Request, cutoff time.Time) bool {
+	if req.ExpiresAt != nil && req.ExpiresAt.Before(cutoff) {
+		return true
+	}
+	return req.RevokeRequestedBy != "" && req.UpdatedAt.Before(cutoff)
 }
 
 func (r *Reconciler) reconcile(ctx context.Context, req *access.Request, now time.Time) error {
@@ -88,5 +107,9 @@ func (r *Reconciler) reconcile(ctx context.Context, req *access.Request, now tim
 		Detail: map[string]string{"expired_at": req.ExpiresAt.UTC().Format(time.RFC3339)}}.About(req)); err != nil {
 		return err
 	}
-	return r.Store.End(ctx, req.ID, access.Expired, now.Add(time.Microsecond), ActorReconciler, map[string]string{"reconciled": "true"})
+	to, detail := access.Expired, map[string]string{"reconciled": "true"}
+	if req.RevokeRequestedBy != "" && (req.ExpiresAt == nil || now.Before(*req.ExpiresAt)) {
+		to, detail["revoke_requested_by"] = access.Revoked, req.RevokeRequestedBy
+	}
+	return r.Store.End(ctx, req.ID, to, now.Add(time.Microsecond), ActorReconciler, detail)
 }

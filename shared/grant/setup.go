@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/identitystore"
@@ -23,12 +24,28 @@ type Setup struct {
 	Providers map[string]Provider
 }
 
-// Load reads TABLE_NAME, LOG_LEVEL and TRUST_POLICY_MAX_LENGTH from env
-// and builds the providers. It exits the process on a configuration error,
-// as a function cannot serve without it.
+// Config is what the providers are built from.
+type Config struct {
+	Table string
+	// TrustPolicyMaxLength is the account's trust policy size quota.
+	TrustPolicyMaxLength int
+	// IdentityCenterRegion is the home region of the IAM Identity Center
+	// instance: its APIs (sso-admin, identitystore) answer only there
+	// (IAM Identity Center User Guide, "IAM Identity Center Region
+	// availability"). Empty means the function's own region.
+	IdentityCenterRegion string
+}
+
+// Load reads TABLE_NAME, LOG_LEVEL, TRUST_POLICY_MAX_LENGTH and
+// IDENTITY_CENTER_REGION from env and builds the providers. It exits the
+// process on a configuration error, as a function cannot serve without
+// it.
 func Load(ctx context.Context, env *lambdaenv.Env) *Setup {
-	table := env.Require("TABLE_NAME")
-	maxTrust := env.Int("TRUST_POLICY_MAX_LENGTH", 2048)
+	c := Config{
+		Table:                env.Require("TABLE_NAME"),
+		TrustPolicyMaxLength: env.Int("TRUST_POLICY_MAX_LENGTH", 2048),
+		IdentityCenterRegion: env.Optional("IDENTITY_CENTER_REGION", ""),
+	}
 	log := lambdaenv.Logger(env.Optional("LOG_LEVEL", "INFO"))
 	if err := env.Err(); err != nil {
 		lambdaenv.Fatal(log, "configuration", err)
@@ -37,15 +54,22 @@ func Load(ctx context.Context, env *lambdaenv.Env) *Setup {
 	if err != nil {
 		lambdaenv.Fatal(log, "configuration", err)
 	}
+	db, providers := NewProviders(cfg, c)
+	return &Setup{Logger: log, Store: db, Providers: providers}
+}
+
+// NewProviders builds the table's store and one provider per target
+// kind from one SDK configuration.
+func NewProviders(cfg aws.Config, c Config) (*store.Store, map[string]Provider) {
 	ddb := dynamodb.NewFromConfig(cfg)
-	db := store.New(ddb, table)
-	return &Setup{
-		Logger: log,
-		Store:  db,
-		Providers: map[string]Provider{
-			policy.ProviderIAMRoleTrust: &IAMRoleTrust{IAM: iam.NewFromConfig(cfg), Locker: db, MaxTrustPolicy: maxTrust, Now: time.Now},
-			policy.ProviderIdentityCenter: &IdentityCenter{SSOAdmin: ssoadmin.NewFromConfig(cfg), IdentityStore: identitystore.NewFromConfig(cfg),
-				Assignments: store.NewAssignments(ddb, table)},
-		},
+	db := store.New(ddb, c.Table)
+	ic := cfg.Copy()
+	if c.IdentityCenterRegion != "" {
+		ic.Region = c.IdentityCenterRegion
+	}
+	return db, map[string]Provider{
+		policy.ProviderIAMRoleTrust: &IAMRoleTrust{IAM: iam.NewFromConfig(cfg), Locker: db, MaxTrustPolicy: c.TrustPolicyMaxLength, Now: time.Now},
+		policy.ProviderIdentityCenter: &IdentityCenter{SSOAdmin: ssoadmin.NewFromConfig(ic), IdentityStore: identitystore.NewFromConfig(ic),
+			Assignments: store.NewAssignments(ddb, c.Table)},
 	}
 }

@@ -19,37 +19,97 @@ import (
 // context ended.
 var ErrLockBusy = errors.New("lease held by another writer")
 
-// Lock takes a lease named name for ttl, waiting (with jitter) while
-// another holder has it. A holder that dies loses the lease when ttl runs
-// out. unlock releases it only if it is still ours.
-func (s *Store) Lock(ctx context.Context, name string, ttl time.Duration) (unlock func(), err error) {
+// ErrLeaseLost is returned by a lease's Check and Save once its holder no
+// longer has it: it ran out and another writer took it.
+var ErrLeaseLost = errors.New("lease lost to another writer")
+
+// Attributes of a lease item besides the owner and until it shares with
+// assignment leases.
+const (
+	attrLeaseToken = "lease_token"
+	attrRoleGrants = "role_grants"
+	attrRoleDenies = "role_denies"
+	attrRoleKnown  = "role_known"
+)
+
+// leaseMargin is added to the caller's deadline: a lease outlives the
+// function that took it (Lambda stops a function at its timeout), so a
+// lease that ran out belongs to a holder that no longer runs. It also
+// covers clock differences between functions.
+const leaseMargin = 10 * time.Second
+
+// Lease is one holder's hold on a named lease item. Token is its fencing
+// token: every Lock of the name gets a larger one, and Check and Save
+// succeed only while the item still carries this holder's owner and
+// token and has not run out.
+//
+// The item outlives its leases: it also keeps the state the holder edits
+// (RolePolicies), so every holder reads what the previous one wrote.
+type Lease struct {
+	s     *Store
+	name  string
+	owner string
+	token int64
+	until time.Time
+}
+
+// Token is the lease's fencing token.
+func (l *Lease) Token() int64 { return l.token }
+
+// Until is when the lease runs out.
+func (l *Lease) Until() time.Time { return l.until }
+
+// Lock takes the lease named name, waiting (with jitter) while another
+// holder has it. It lasts ttl, or until the caller's deadline plus a
+// margin if that is later, so that it outlives the caller. A holder that
+// dies loses the lease when it runs out. Release gives it up only if it
+// is still ours.
+func (s *Store) Lock(ctx context.Context, name string, ttl time.Duration) (*Lease, error) {
 	var b [12]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return nil, err
 	}
 	owner := hex.EncodeToString(b[:])
-	if _, ok := ctx.Deadline(); !ok {
+	deadline, hasDeadline := ctx.Deadline()
+	if !hasDeadline {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, 20*time.Second)
 		defer cancel()
 	}
 	for {
 		now := time.Now()
-		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Put: &types.Put{
+		until := now.Add(ttl)
+		if hasDeadline && deadline.Add(leaseMargin).After(until) {
+			until = deadline.Add(leaseMargin)
+		}
+		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Update: &types.Update{
 			TableName: &s.table,
-			Item: map[string]types.AttributeValue{
-				attrPK:  &types.AttributeValueMemberS{Value: leasePK(name)},
-				attrSK:  &types.AttributeValueMemberS{Value: skLease},
-				"owner": &types.AttributeValueMemberS{Value: owner},
-				"until": &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Add(ttl).UnixMilli(), 10)},
-				attrTTL: &types.AttributeValueMemberN{Value: strconv.FormatInt(now.Add(ttl+time.Hour).Unix(), 10)},
+			Key:       key(leasePK(name), skLease),
+			// The item keeps the state edited under the lease, so it
+			// must not expire: an expiry set by an older version is
+			// removed, as is that version's lease (owner, until), which
+			// is respected until it runs out.
+			UpdateExpression: aws.String("SET #owner = :me, #until = :until ADD #token :one REMOVE #ttl, #oldOwner, #oldUntil"),
+			ConditionExpression: aws.String("(attribute_not_exists(#until) OR #until < :now) AND " +
+				"(attribute_not_exists(#oldUntil) OR #oldUntil < :now)"),
+			ExpressionAttributeNames: map[string]string{
+				"#owner": attrLeaseOwner, "#until": attrLeaseUntil, "#token": attrLeaseToken, "#ttl": attrTTL,
+				"#oldOwner": "owner", "#oldUntil": "until",
 			},
-			ConditionExpression:       aws.String("attribute_not_exists(#pk) OR #until < :now"),
-			ExpressionAttributeNames:  map[string]string{"#pk": attrPK, "#until": "until"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":now": &types.AttributeValueMemberN{Value: strconv.FormatInt(now.UnixMilli(), 10)}},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":me":    &types.AttributeValueMemberS{Value: owner},
+				":until": millis(until),
+				":now":   millis(now),
+				":one":   &types.AttributeValueMemberN{Value: "1"},
+			},
 		}}}})
 		if err == nil {
-			return func() { s.unlock(name, owner) }, nil
+			token, err := s.leaseToken(ctx, name, owner)
+			if err != nil {
+				s.release(name, owner)
+				return nil, err
+			}
+			return &Lease{s: s, name: name, owner: owner, token: token, until: until}, nil
 		}
 		if !conditionFailed(err, 0) && !transactionConflict(err) {
 			return nil, fmt.Errorf("lock %s: %w", name, err)
@@ -62,15 +122,91 @@ func (s *Store) Lock(ctx context.Context, name string, ttl time.Duration) (unloc
 	}
 }
 
-func (s *Store) unlock(name, owner string) {
+// leaseToken reads the token our Lock wrote (TransactWriteItems returns
+// no attributes).
+func (s *Store) leaseToken(ctx context.Context, name, owner string) (int64, error) {
+	it, err := s.leaseItem(ctx, name)
+	if err != nil {
+		return 0, err
+	}
+	if it.Owner != owner {
+		return 0, fmt.Errorf("lock %s: %w", name, ErrLeaseLost)
+	}
+	return it.Token, nil
+}
+
+// leaseItem is the stored lease and the state kept with it.
+type leaseItem struct {
+	Owner  string `dynamodbav:"lease_owner"`
+	Until  int64  `dynamodbav:"lease_until"`
+	Token  int64  `dynamodbav:"lease_token"`
+	Grants string `dynamodbav:"role_grants"`
+	Denies string `dynamodbav:"role_denies"`
+	Known  bool   `dynamodbav:"role_known"`
+}
+
+func (s *Store) leaseItem(ctx context.Context, name string) (*leaseItem, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(leasePK(name), skLease), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return nil, fmt.Errorf("read lease %s: %w", name, err)
+	}
+	var it leaseItem
+	if out.Item != nil {
+		if err := unmarshalItem(out.Item, &it); err != nil {
+			return nil, fmt.Errorf("read lease %s: %w", name, err)
+		}
+	}
+	return &it, nil
+}
+
+// held is the condition that the lease is still this holder's and has
+// not run out.
+func (l *Lease) held() (string, map[string]string, map[string]types.AttributeValue) {
+	return "#owner = :me AND #token = :token AND #until > :now",
+		map[string]string{"#owner": attrLeaseOwner, "#token": attrLeaseToken, "#until": attrLeaseUntil},
+		map[string]types.AttributeValue{
+			":me":    &types.AttributeValueMemberS{Value: l.owner},
+			":token": &types.AttributeValueMemberN{Value: strconv.FormatInt(l.token, 10)},
+			":now":   millis(time.Now()),
+		}
+}
+
+// Check is a conditional check that the lease is still ours, made right
+// before a write the lease protects (and after it, to learn whether
+// another holder may have written meanwhile). ErrLeaseLost if not.
+func (l *Lease) Check(ctx context.Context) error {
+	cond, names, values := l.held()
+	_, err := l.s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{ConditionCheck: &types.ConditionCheck{
+		TableName: &l.s.table, Key: key(leasePK(l.name), skLease),
+		ConditionExpression: &cond, ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+	}}}})
+	if conditionFailed(err, 0) {
+		return fmt.Errorf("lease %s: %w", l.name, ErrLeaseLost)
+	}
+	if err != nil {
+		return fmt.Errorf("check lease %s: %w", l.name, err)
+	}
+	return nil
+}
+
+// Release gives the lease up if it is still ours, keeping the state
+// stored with it.
+func (l *Lease) Release() { l.s.release(l.name, l.owner) }
+
+func (s *Store) release(name, owner string) {
 	// A fresh context: release even if the caller's ended.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_, _ = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Delete: &types.Delete{
+	_, _ = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Update: &types.Update{
 		TableName:                 &s.table,
 		Key:                       key(leasePK(name), skLease),
+		UpdateExpression:          aws.String("REMOVE #owner, #until"),
 		ConditionExpression:       aws.String("#owner = :me"),
-		ExpressionAttributeNames:  map[string]string{"#owner": "owner"},
+		ExpressionAttributeNames:  map[string]string{"#owner": attrLeaseOwner, "#until": attrLeaseUntil},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":me": &types.AttributeValueMemberS{Value: owner}},
 	}}}})
+}
+
+func millis(t time.Time) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(t.UnixMilli(), 10)}
 }

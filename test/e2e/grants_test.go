@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/jitaccess/jit/shared/local/cloud"
@@ -57,7 +58,7 @@ func TestEarlyRevoke(t *testing.T) {
 		t.Fatalf("statement still in the trust policy after revoke:\n%s", doc)
 	}
 	deny := revokedSessions(t, "jit-sandbox-admin")
-	for _, want := range []string{"JitRevoke" + id, `"Effect":"Deny"`, `"aws:userid"`, ":alice@example.com", `"aws:TokenIssueTime"`} {
+	for _, want := range []string{"jit-" + id, `"Effect":"Deny"`, `"aws:userid"`, ":alice@example.com", `"aws:TokenIssueTime"`} {
 		if !strings.Contains(deny, want) {
 			t.Errorf("revoked-sessions policy lacks %s:\n%s", want, deny)
 		}
@@ -151,6 +152,59 @@ func TestRevokeFailureReconciled(t *testing.T) {
 		t.Fatalf("history = %s", h)
 	}
 	golden(t, "revoke_failed_reconciled", id)
+}
+
+// TestRevokeOnUnmanagedRole: a role that lost its jit:managed tag while a
+// grant was active cannot be changed by the service any more; the revoke
+// fails loudly (revoke_failed, the alarm metric) instead of recording
+// revoked, and the reconciler removes the grant once the tag is back.
+func TestRevokeOnUnmanagedRole(t *testing.T) {
+	// Not parallel: it untags the role everyone's grants use.
+	id := activeRequest(t, "1h")
+	ctx := context.Background()
+	client := iam.NewFromConfig(provision.EmulatorConfig(lc.EdgeURL, cloud.Region))
+	role := aws.String("jit-sandbox-admin")
+	retag := func() {
+		if _, err := client.TagRole(ctx, &iam.TagRoleInput{RoleName: role, Tags: []iamtypes.Tag{{Key: aws.String("jit:managed"), Value: aws.String("true")}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := client.UntagRole(ctx, &iam.UntagRoleInput{RoleName: role, TagKeys: []string{"jit:managed"}}); err != nil {
+		t.Fatal(err)
+	}
+	defer retag()
+	if code, got := call(t, "alice", "POST", "/v1/requests/"+id+"/revoke", nil); code != http.StatusAccepted {
+		t.Fatalf("revoke: %d %v", code, got)
+	}
+	waitFor(t, "revoke to give up", 60*time.Second, func() bool {
+		return strings.Contains(strings.Join(history(t, "alice", id), " "), "revoke_failed")
+	})
+	if s := status(t, id); s != "active" {
+		t.Fatalf("after a revoke that removed nothing, status = %s, want active (left for the reconciler)", s)
+	}
+	if doc := trustPolicy(t, "jit-sandbox-admin"); !strings.Contains(doc, "Jit"+id) {
+		t.Fatalf("statement gone although the role is not managed?\n%s", doc)
+	}
+	waitFor(t, "execution to fail", 10*time.Second, func() bool { return executionStatus(t, id) == "FAILED" })
+	retag()
+	// The reconciler retries the early revoke, not only expired grants.
+	fn := lambda.NewFromConfig(provision.EmulatorConfig(lc.EdgeURL, cloud.Region))
+	out, err := fn.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("ReconcileFunction"), Payload: []byte(`{"grace_seconds":0}`)})
+	if err != nil || out.FunctionError != nil {
+		t.Fatalf("reconcile: %v %s", err, out.Payload)
+	}
+	if !strings.Contains(string(out.Payload), id) {
+		t.Fatalf("reconciler report %s does not name %s", out.Payload, id)
+	}
+	if doc := trustPolicy(t, "jit-sandbox-admin"); strings.Contains(doc, "Jit"+id) {
+		t.Fatalf("statement still there after reconcile:\n%s", doc)
+	}
+	if deny := revokedSessions(t, "jit-sandbox-admin"); !strings.Contains(deny, "jit-"+id) {
+		t.Errorf("revoked-sessions policy does not deny the grant's sessions:\n%s", deny)
+	}
+	if s := status(t, id); s != "revoked" {
+		t.Fatalf("after reconcile status = %s, want revoked", s)
+	}
 }
 
 func TestGrantRetriesThrottling(t *testing.T) {

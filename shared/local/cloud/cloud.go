@@ -77,6 +77,9 @@ type Options struct {
 	// moto serializes its whole state for that read, so its cost grows with
 	// everything the emulator holds; benchmarks turn it off.
 	InboxPoll time.Duration
+	// LaxDynamoDB turns off the edge's DynamoDB request checks
+	// (edge.LaxDynamoDB): only to find out whether a failure is theirs.
+	LaxDynamoDB bool
 }
 
 func (o *Options) defaults() {
@@ -196,7 +199,11 @@ func Start(ctx context.Context, opts Options) (c *Cloud, err error) {
 		return inv.Payload, inv.FunctionError, nil
 	}
 	motoURL, _ := url.Parse(c.MotoURL)
-	var edgeHandler http.Handler = edge.New(invoke, motoURL, log)
+	var edgeOpts []edge.Option
+	if opts.LaxDynamoDB {
+		edgeOpts = append(edgeOpts, edge.LaxDynamoDB())
+	}
+	var edgeHandler http.Handler = edge.New(invoke, motoURL, log, edgeOpts...)
 	edgeHandler = c.requireEmulator(edgeHandler, func(r *http.Request) bool {
 		_, ok := invokeFunction(r.URL.Path)
 		return ok && r.Method == http.MethodPost

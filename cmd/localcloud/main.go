@@ -25,6 +25,7 @@ func main() {
 	flag.IntVar(&opts.APIPort, "api-port", 3000, "port of the HTTP API and the inbox")
 	flag.StringVar(&opts.Policy, "policy", "", "policy file applied at start (default infra/local/policies.yaml)")
 	quiet := flag.Bool("quiet", false, "do not print function and emulator output")
+	flag.BoolVar(&opts.LaxDynamoDB, "lax-dynamodb", false, "pass DynamoDB requests to moto unchecked (by default the edge refuses what DynamoDB refuses)")
 	flag.Parse()
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))

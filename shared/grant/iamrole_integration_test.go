@@ -48,7 +48,7 @@ func newTrustEnv(t *testing.T, maxTrust int) *trustEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := provision.EmulatorConfig(srv.URL(), "us-east-1")
+	cfg := provision.EmulatorConfig(throughEdge(t, srv.URL()), "us-east-1")
 	p := &provision.Provisioner{AWS: cfg, Template: &tables, Root: "../..", Resolver: res, Logger: quiet}
 	if err := p.Apply(ctx); err != nil {
 		t.Fatal(err)

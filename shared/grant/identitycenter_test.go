@@ -82,7 +82,7 @@ func startEmulator(t *testing.T) *icEnv {
 	if err != nil {
 		t.Fatalf("load template: %v", err)
 	}
-	cfg := provision.EmulatorConfig(srv.URL(), region)
+	cfg := provision.EmulatorConfig(throughEdge(t, srv.URL()), region)
 	if err := provisionTable(ctx, cfg, tpl); err != nil {
 		t.Fatalf("provision %s: %v\nmoto output:\n%s", tableID, err, srv.Output())
 	}

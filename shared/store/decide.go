@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -94,18 +94,22 @@ func (s *Store) decideOnce(ctx context.Context, l *Link, outcome access.Status, 
 	if comment != "" {
 		detail["comment"] = comment
 	}
-	names := map[string]string{"#status": attrStatus, "#level": attrLevel, "#approvals": attrApprovals, "#updated": attrUpdatedAt}
-	values := map[string]types.AttributeValue{
-		":pending": &types.AttributeValueMemberS{Value: string(access.Pending)},
-		":level":   &types.AttributeValueMemberN{Value: fmt.Sprint(r.Level)},
-		":seen":    &types.AttributeValueMemberN{Value: fmt.Sprint(r.Approvals)},
-		":now":     timeValue(at),
-	}
 	// The condition pins what this decision read: still pending, same
 	// level, same count. Anything else raced us, and we read again.
-	cond := "#status = :pending AND #level = :level AND #approvals = :seen"
-	sets := []string{"#updated = :now"}
-	var removes []string
+	cond := expression.Name(attrStatus).Equal(expression.Value(string(access.Pending))).
+		And(expression.Name(attrLevel).Equal(expression.Value(r.Level))).
+		And(expression.Name(attrApprovals).Equal(expression.Value(r.Approvals)))
+	now := formatTime(at)
+	update := expression.Set(expression.Name(attrUpdatedAt), expression.Value(now))
+	// decide records the final outcome to on the request.
+	decide := func(to access.Status) {
+		update = update.
+			Set(expression.Name(attrStatus), expression.Value(string(to))).
+			Set(expression.Name(attrGSI3PK), expression.Value(statusKey(string(to), r.ID))).
+			Set(expression.Name(attrDecidedBy), expression.Value(l.Approver)).
+			Set(expression.Name(attrDecidedAt), expression.Value(now)).
+			Remove(expression.Name(attrTaskToken))
+	}
 	var events []access.Event
 	addEvent := func(typ string, to access.Status, det map[string]string) {
 		ev := access.Event{Type: typ, Actor: l.Approver, At: at, Detail: det}.About(r)
@@ -118,13 +122,8 @@ func (s *Store) decideOnce(ctx context.Context, l *Link, outcome access.Status, 
 	switch outcome {
 	case access.Denied:
 		d.Outcome = access.Denied
-		sets = append(sets, "#status = :to", "#gsi3pk = :statkey", "#decidedBy = :by", "#decidedAt = :now", "#ended = :now")
-		names["#gsi3pk"], names["#decidedBy"], names["#decidedAt"], names["#ended"] = attrGSI3PK, attrDecidedBy, attrDecidedAt, attrEndedAt
-		values[":to"] = &types.AttributeValueMemberS{Value: string(access.Denied)}
-		values[":statkey"] = &types.AttributeValueMemberS{Value: statusKey(string(access.Denied), r.ID)}
-		values[":by"] = &types.AttributeValueMemberS{Value: l.Approver}
-		removes = append(removes, "#token")
-		names["#token"] = attrTaskToken
+		decide(access.Denied)
+		update = update.Set(expression.Name(attrEndedAt), expression.Value(now))
 		addEvent(string(access.Denied), access.Denied, detail)
 	case access.Approved:
 		// One approval per person per level, whichever link they use.
@@ -141,46 +140,42 @@ func (s *Store) decideOnce(ctx context.Context, l *Link, outcome access.Status, 
 			ExpressionAttributeNames: map[string]string{"#pk": attrPK},
 		}})
 		d.Approvals = r.Approvals + 1
-		values[":count"] = &types.AttributeValueMemberN{Value: fmt.Sprint(d.Approvals)}
 		detail["approvals"] = fmt.Sprintf("%d of %d", d.Approvals, d.Needed)
 		switch {
 		case d.Approvals < d.Needed:
 			d.Outcome = access.Pending
-			sets = append(sets, "#approvals = :count")
+			update = update.Set(expression.Name(attrApprovals), expression.Value(d.Approvals))
 			addEvent(access.EventApproval, "", detail)
 		case !r.LastLevel():
+			// The level is done: the next one starts from no approvals,
+			// and this level's count is only in the event.
 			d.Outcome = access.Pending
 			next := r.Level + 1
 			d.NextLevel = &next
-			sets = append(sets, "#approvals = :zero", "#level = :next", "#escalated = :false")
-			names["#escalated"] = attrEscalated
-			values[":zero"] = &types.AttributeValueMemberN{Value: "0"}
-			values[":next"] = &types.AttributeValueMemberN{Value: fmt.Sprint(next)}
-			values[":false"] = &types.AttributeValueMemberBOOL{Value: false}
-			removes = append(removes, "#token")
-			names["#token"] = attrTaskToken
+			update = update.
+				Set(expression.Name(attrApprovals), expression.Value(0)).
+				Set(expression.Name(attrLevel), expression.Value(next)).
+				Set(expression.Name(attrEscalated), expression.Value(false)).
+				Remove(expression.Name(attrTaskToken))
 			addEvent(access.EventLevelApproved, "", detail)
 		default:
 			d.Outcome = access.Approved
-			sets = append(sets, "#approvals = :count", "#status = :to", "#gsi3pk = :statkey", "#decidedBy = :by", "#decidedAt = :now")
-			names["#gsi3pk"], names["#decidedBy"], names["#decidedAt"] = attrGSI3PK, attrDecidedBy, attrDecidedAt
-			values[":to"] = &types.AttributeValueMemberS{Value: string(access.Approved)}
-			values[":statkey"] = &types.AttributeValueMemberS{Value: statusKey(string(access.Approved), r.ID)}
-			values[":by"] = &types.AttributeValueMemberS{Value: l.Approver}
-			removes = append(removes, "#token")
-			names["#token"] = attrTaskToken
+			update = update.Set(expression.Name(attrApprovals), expression.Value(d.Approvals))
+			decide(access.Approved)
 			addEvent(string(access.Approved), access.Approved, detail)
 		}
 	}
-	expr := "SET " + strings.Join(sets, ", ")
-	if len(removes) > 0 {
-		expr += " REMOVE " + strings.Join(removes, ", ")
+	// The builder names every placeholder it uses and only those:
+	// DynamoDB refuses a request with one defined but unused.
+	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(update).Build()
+	if err != nil {
+		return nil, fmt.Errorf("decide %s: build expression: %w", r.ID, err)
 	}
 	items := []types.TransactWriteItem{
 		{Update: &types.Update{
 			TableName: &s.table, Key: key(requestPK(r.ID), skRequest),
-			UpdateExpression: aws.String(expr), ConditionExpression: aws.String(cond),
-			ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+			UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 		}},
 		s.consumeLink(l, outcome, at),
 	}

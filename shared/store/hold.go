@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -48,20 +49,27 @@ func (s *Store) RequestRevoke(ctx context.Context, r *access.Request, by string,
 }
 
 // SetHoldToken records the token of the workflow task that holds an active
-// grant, so revoke and extend can signal it. Only an active request holds.
+// grant, so revoke and extend can signal it. Only an active request holds:
+// for any other it returns *access.ErrTransition with the status it is in.
 func (s *Store) SetHoldToken(ctx context.Context, id, token string) error {
-	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Update: &types.Update{
-		TableName:                &s.table,
-		Key:                      key(requestPK(id), skRequest),
-		UpdateExpression:         aws.String("SET #hold = :token"),
-		ConditionExpression:      aws.String("#status = :active"),
-		ExpressionAttributeNames: map[string]string{"#hold": attrHoldToken, "#status": attrStatus},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":token":  &types.AttributeValueMemberS{Value: token},
-			":active": &types.AttributeValueMemberS{Value: string(access.Active)},
-		},
+	expr, err := expression.NewBuilder().
+		WithCondition(expression.Name(attrStatus).Equal(expression.Value(string(access.Active)))).
+		WithUpdate(expression.Set(expression.Name(attrHoldToken), expression.Value(token))).
+		Build()
+	if err != nil {
+		return fmt.Errorf("hold %s: build expression: %w", id, err)
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Update: &types.Update{
+		TableName:                 &s.table,
+		Key:                       key(requestPK(id), skRequest),
+		UpdateExpression:          expr.Update(),
+		ConditionExpression:       expr.Condition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
 	}}}})
-	if conditionFailed(err, 1) {
+	// The update is the transaction's only item: its cancellation reason
+	// is at index 0.
+	if conditionFailed(err, 0) {
 		cur, gerr := s.getRequestItem(ctx, id)
 		if gerr != nil {
 			return gerr

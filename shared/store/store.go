@@ -23,6 +23,10 @@ type DynamoDB interface {
 	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
+// maxTransactItems is how many actions DynamoDB takes in one
+// TransactWriteItems.
+const maxTransactItems = 100
+
 // ErrConflict is returned when a conditional write lost: the item was not
 // in the state the caller expected.
 var ErrConflict = errors.New("conflicting update")

@@ -8,7 +8,9 @@ package store_test
 // policy items are global to a table, and the concurrency test, because
 // moto copies the whole table on every transaction and that test sends a
 // few hundred. Tests run one after the other: moto does not isolate
-// concurrent transactions (see serialStore).
+// concurrent transactions (see serialStore). Every call passes the local
+// cloud's edge, so the store is held to DynamoDB's request validation
+// (package ddbcheck), not only to moto's.
 //
 // The virtualenv is required: without it TestMain fails and says to run
 // `make venv`.
@@ -26,6 +28,8 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -41,6 +45,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/jitaccess/jit/shared/access"
+	"github.com/jitaccess/jit/shared/local/edge"
 	"github.com/jitaccess/jit/shared/local/moto"
 	"github.com/jitaccess/jit/shared/local/provision"
 	"github.com/jitaccess/jit/shared/local/template"
@@ -103,8 +108,17 @@ func runMain(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "load template:", err)
 		return 1
 	}
+	// Every call goes through the local cloud's edge, which refuses what
+	// DynamoDB refuses and moto would accept.
+	motoURL, err := url.Parse(srv.URL())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "moto URL:", err)
+		return 1
+	}
+	front := httptest.NewServer(edge.New(nil, motoURL, quiet))
+	defer front.Close()
 	emu.srv, emu.tpl = srv, tpl
-	emu.cfg = provision.EmulatorConfig(srv.URL(), region)
+	emu.cfg = provision.EmulatorConfig(front.URL, region)
 	emu.db = dynamodb.NewFromConfig(emu.cfg)
 	emu.table = tableID
 	if err := provisionTable(ctx, emu.table); err != nil {

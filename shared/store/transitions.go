@@ -179,10 +179,15 @@ type Link struct {
 
 // RequestApproval records that a level's approvers were asked: it stores
 // the workflow's task token on the pending request, the hashes of the
-// links sent, and an approval_requested event, in one transaction.
+// links sent, and an approval_requested event. The request, the event and
+// as many links as fit go in one transaction, which decides; a level with
+// more links than a transaction holds (DynamoDB takes 100 actions) has
+// the others written first, in transactions of their own. Those are safe
+// to leave behind if the last transaction fails: only hashes are stored,
+// and the tokens they hash were never sent.
 func (s *Store) RequestApproval(ctx context.Context, r *access.Request, level int, taskToken string, links []Link, at time.Time) error {
 	id := r.ID
-	items := []types.TransactWriteItem{{Update: &types.Update{
+	update := types.TransactWriteItem{Update: &types.Update{
 		TableName:                &s.table,
 		Key:                      key(requestPK(id), skRequest),
 		UpdateExpression:         aws.String("SET #token = :token, #level = :level, #updated = :now"),
@@ -194,7 +199,8 @@ func (s *Store) RequestApproval(ctx context.Context, r *access.Request, level in
 			":now":     timeValue(at),
 			":pending": &types.AttributeValueMemberS{Value: string(access.Pending)},
 		},
-	}}}
+	}}
+	puts := make([]types.TransactWriteItem, 0, len(links))
 	approvers := make([]string, 0, len(links))
 	for _, l := range links {
 		it, err := attributevalue.MarshalMap(linkItem{
@@ -208,7 +214,7 @@ func (s *Store) RequestApproval(ctx context.Context, r *access.Request, level in
 		if err != nil {
 			return fmt.Errorf("encode link for %s: %w", id, err)
 		}
-		items = append(items, types.TransactWriteItem{Put: &types.Put{
+		puts = append(puts, types.TransactWriteItem{Put: &types.Put{
 			TableName: &s.table, Item: it,
 			ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
 			ExpressionAttributeNames: map[string]string{"#pk": attrPK},
@@ -222,7 +228,15 @@ func (s *Store) RequestApproval(ctx context.Context, r *access.Request, level in
 	if err != nil {
 		return err
 	}
-	items = append(items, ev)
+	// The last transaction holds the update, the event and the last links.
+	ahead := max(0, len(puts)-(maxTransactItems-2))
+	for start := 0; start < ahead; start += maxTransactItems {
+		chunk := puts[start:min(start+maxTransactItems, ahead)]
+		if _, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: chunk}); err != nil {
+			return fmt.Errorf("request approval for %s: links %d to %d of %d: %w", id, start+1, start+len(chunk), len(puts), err)
+		}
+	}
+	items := append(append([]types.TransactWriteItem{update}, puts[ahead:]...), ev)
 	if _, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}); err != nil {
 		if conditionFailed(err, 0) {
 			cur, gerr := s.getRequestItem(ctx, id)

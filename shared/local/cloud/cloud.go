@@ -83,6 +83,9 @@ type Options struct {
 	// e.g. 10s). See iam.go.
 	NoIAMEnforcement bool
 	IAMPropagation   time.Duration
+	// LaxDynamoDB turns off the edge's DynamoDB request checks
+	// (edge.LaxDynamoDB): only to find out whether a failure is theirs.
+	LaxDynamoDB bool
 }
 
 func (o *Options) defaults() {
@@ -204,7 +207,11 @@ func Start(ctx context.Context, opts Options) (c *Cloud, err error) {
 		return inv.Payload, inv.FunctionError, nil
 	}
 	motoURL, _ := url.Parse(c.MotoURL)
-	var edgeHandler http.Handler = edge.New(invoke, motoURL, log)
+	var edgeOpts []edge.Option
+	if opts.LaxDynamoDB {
+		edgeOpts = append(edgeOpts, edge.LaxDynamoDB())
+	}
+	var edgeHandler http.Handler = edge.New(invoke, motoURL, log, edgeOpts...)
 	if edgeHandler, err = c.enforceIAM(edgeHandler, motoURL, opts); err != nil {
 		return nil, err
 	}

@@ -9,7 +9,9 @@
 // DryRun, ResourceNotFoundException for unknown functions). Every other
 // request is reverse-proxied unchanged (method, path, query, headers incl.
 // Host and Authorization, body, streamed response) to the AWS emulator
-// (moto). A dead or hung emulator is reported as a clear 502/504 JSON
+// (moto), except DynamoDB requests that DynamoDB would refuse: those are
+// answered with DynamoDB's ValidationException (package ddbcheck; the
+// LaxDynamoDB option turns that off). A dead or hung emulator is reported as a clear 502/504 JSON
 // error, never as a hang.
 //
 // It also owns, in IAM (NewIAM), the IAM decisions moto does not make,

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jitaccess/jit/shared/local/ddbcheck"
 	"github.com/jitaccess/jit/shared/local/runner"
 )
 
@@ -48,12 +49,25 @@ type handler struct {
 	log     *slog.Logger
 	proxy   *httputil.ReverseProxy
 	timeout time.Duration // backend response header timeout
+	lax     bool          // DynamoDB requests go to the emulator unchecked
 }
+
+// Option changes how the edge serves.
+type Option func(*handler)
+
+// LaxDynamoDB turns off the DynamoDB request checks (see ddbcheck): the
+// emulator alone decides what it accepts. For finding out whether a
+// failure comes from the checks; code that needs it fails on AWS.
+func LaxDynamoDB() Option { return func(h *handler) { h.lax = true } }
 
 // New returns the edge handler: Lambda invocations go to invoke, all other
 // requests to backend (moto's base URL). A nil logger discards logs.
-func New(invoke InvokeFunc, backend *url.URL, logger *slog.Logger) http.Handler {
-	return newHandler(invoke, backend, logger, backendResponseTimeout)
+func New(invoke InvokeFunc, backend *url.URL, logger *slog.Logger, opts ...Option) http.Handler {
+	h := newHandler(invoke, backend, logger, backendResponseTimeout)
+	for _, o := range opts {
+		o(h)
+	}
+	return h
 }
 
 func newHandler(invoke InvokeFunc, backend *url.URL, logger *slog.Logger, timeout time.Duration) *handler {
@@ -84,6 +98,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadGateway, "EmulatorUnreachable", map[string]string{
 			"message": "no AWS emulator (moto) is configured for the local cloud",
 		})
+		return
+	}
+	if !h.lax && ddbcheck.Screen(w, r, h.log) {
 		return
 	}
 	h.proxy.ServeHTTP(w, r)

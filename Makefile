@@ -2,6 +2,8 @@
 #   make dev    bring the whole system up locally (moto + local Lambda + HTTP API)
 #   make test   run every test (unit, integration against the emulator, end to end)
 #   make bench  run the benchmarks on the local cloud
+#   make lint-aws  the third-party validators (cfn-lint, asl-validator,
+#               parliament, checkov, gosec, govulncheck)
 
 SHELL      := /bin/bash
 GO         ?= go
@@ -69,6 +71,7 @@ test: $(MOTO_VENV)/.installed $(SAM_VENV)/.installed functions
 	bash test/smoke.sh
 	$(MAKE) validate
 	$(MAKE) validate-compliance
+	$(MAKE) lint-aws
 	$(MAKE) fuzz-short
 	$(MAKE) contract
 
@@ -86,6 +89,141 @@ validate: $(SAM_VENV)/.installed
 validate-compliance: $(SAM_VENV)/.installed
 	$(SAM_VENV)/bin/cfn-lint infra/compliance.yaml
 	@echo "cfn-lint infra/compliance.yaml: ok"
+
+## lint-aws: third-party validators, each pinned and installed under .tools/
+## (virtualenvs, node_modules, Go binaries; none needs Docker, AWS or Docker Hub):
+##   cfn-lint       template.yaml and infra/*.yaml (SAM transform included)
+##   asl-validator  each state machine with its DefinitionSubstitutions filled
+##   parliament     every IAM policy of the template (SAM's generated roles and
+##                  policy templates expanded) and the policies the grant code
+##                  writes; suppressions with reasons in test/lint/parliament-suppressions.yaml
+##   checkov        template.yaml and infra/*.yaml; skips with reasons in place
+##                  (each resource's Metadata.checkov.skip)
+##   gosec          the Go code; exclusions with reasons below, #nosec needs a rule and a reason
+##   govulncheck    the Go code and its modules, when the vulnerability database answers
+TOOLS        := .tools
+LINT_VENV    := $(TOOLS)/lint
+CHECKOV_VENV := $(TOOLS)/checkov
+NODE_TOOLS   := $(TOOLS)/node
+GO_TOOLS     := $(CURDIR)/$(TOOLS)/bin
+LINT_OUT     := build/lint
+GOSEC_VERSION       := v2.30.0
+GOVULNCHECK_VERSION := v1.9.0
+VULNDB       ?= https://vuln.go.dev
+CFN_TEMPLATES := template.yaml $(wildcard infra/*.yaml)
+
+# gosec findings that are not defects, by path (regular expression) and rule.
+# Everything else gosec reports fails the build.
+#   G204 subprocess with a variable: the local cloud starts moto, go build and
+#        the function binaries it built (shared/local); jit exec runs the
+#        command its user gave, and jit audit open the platform's URL opener
+#        (cmd/jit).
+#   G304 file path from a variable: the local cloud reads the template, state
+#        machine definitions and configs it is pointed at; jit reads the
+#        policy file its user names.
+#   G704 HTTP request to a variable URL: the local cloud's clients talk to
+#        its own loopback servers (shared/local/cloud, and a test fixture
+#        function under shared/local/runner/testdata).
+#   G104 unchecked error: Close/RemoveAll on the local cloud's shutdown
+#        paths (nothing left to do on failure); jit's terminal tables
+#        (tabwriter Flush into a buffer or stdout, like every fmt.Fprint);
+#        fnv's Write, which never fails (shared/store/keys.go).
+#   G404 math/rand: jitter between retries (shared/store, shared/grant),
+#        not a secret; tokens use crypto/rand.
+#   G115 int -> int32: a Query Limit bounded by the page size
+#        (shared/store/audit.go), and PITR's RecoveryPeriodInDays, 1..35
+#        (shared/local/provision/table.go).
+#   G101 "credentials": the name of the x-amz-security-token header
+#        (shared/local/sigv4/sigv4.go).
+#   G103 unsafe: the TIOCGWINSZ ioctl that reads the terminal width
+#        (cmd/jit/term_unix.go).
+GOSEC_EXCLUDES := \
+	shared/local/.*:G204,G304,G704,G104 \
+	cmd/localcloud/.*:G104 \
+	cmd/jit/.*:G204,G304,G104 \
+	cmd/jit/term_unix\.go:G103 \
+	shared/store/(lease|transitions)\.go:G404 \
+	shared/grant/identitycenter\.go:G404 \
+	shared/store/keys\.go:G104 \
+	shared/store/audit\.go:G115 \
+	shared/local/provision/table\.go:G115 \
+	shared/local/sigv4/sigv4\.go:G101
+
+empty :=
+space := $(empty) $(empty)
+
+.PHONY: lint-aws lint-tools lint-cfn lint-asl lint-iam lint-checkov lint-gosec lint-govulncheck
+lint-aws: lint-cfn lint-asl lint-iam lint-checkov lint-gosec lint-govulncheck
+	@echo "lint-aws: ok"
+
+lint-tools: $(LINT_VENV)/.installed $(CHECKOV_VENV)/.installed $(NODE_TOOLS)/.installed \
+	$(GO_TOOLS)/gosec $(GO_TOOLS)/govulncheck
+
+$(LINT_VENV)/.installed: infra/local/requirements-lint.txt
+	$(PYTHON) -m venv $(LINT_VENV)
+	$(LINT_VENV)/bin/pip install --quiet --disable-pip-version-check -r $<
+	touch $@
+
+$(CHECKOV_VENV)/.installed: infra/local/requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r $<
+	touch $@
+
+$(NODE_TOOLS)/.installed: infra/local/asl-validator/package.json infra/local/asl-validator/package-lock.json
+	mkdir -p $(NODE_TOOLS)
+	cp $^ $(NODE_TOOLS)/
+	npm ci --silent --no-audit --no-fund --prefix $(NODE_TOOLS)
+	touch $@
+
+$(GO_TOOLS)/gosec: Makefile
+	GOBIN=$(GO_TOOLS) $(GO) install github.com/securego/gosec/v2/cmd/gosec@$(GOSEC_VERSION)
+	touch $@
+
+$(GO_TOOLS)/govulncheck: Makefile
+	GOBIN=$(GO_TOOLS) $(GO) install golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION)
+	touch $@
+
+## lint-docs: the documents the validators read, generated from the code and
+## the template (substituted state machines, the grant code's policies, the
+## template's policies after the SAM transform)
+.PHONY: lint-docs
+lint-docs: $(LINT_VENV)/.installed
+	rm -rf $(LINT_OUT)
+	$(GO) run ./cmd/lintdocs -root . -out $(LINT_OUT)
+	$(LINT_VENV)/bin/python test/lint/template_policies.py template.yaml $(LINT_OUT)/policies
+
+lint-cfn: $(LINT_VENV)/.installed
+	$(LINT_VENV)/bin/cfn-lint $(CFN_TEMPLATES)
+	@echo "cfn-lint $(CFN_TEMPLATES): ok"
+
+lint-asl: $(NODE_TOOLS)/.installed lint-docs
+	@for f in $(LINT_OUT)/statemachine/*.asl.json; do \
+		$(NODE_TOOLS)/node_modules/.bin/asl-validator --json-path "$$f" || exit 1; \
+	done
+
+lint-iam: $(LINT_VENV)/.installed lint-docs
+	$(LINT_VENV)/bin/python test/lint/iam_policies.py test/lint/parliament-suppressions.yaml \
+		$(LINT_OUT)/policies $(LINT_OUT)/grant
+
+lint-checkov: $(CHECKOV_VENV)/.installed
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation \
+		$(addprefix -f ,$(CFN_TEMPLATES))
+	@echo "checkov $(CFN_TEMPLATES): ok"
+
+lint-gosec: $(GO_TOOLS)/gosec
+	$(GO_TOOLS)/gosec -quiet -nosec-require-rules -nosec-require-justification \
+		-exclude-rules='$(subst $(space),;,$(strip $(GOSEC_EXCLUDES)))' ./...
+	@echo "gosec: ok"
+
+# An unreachable vulnerability database (no network, a proxy) is said, not
+# failed: the check did not run. A reachable one with findings fails.
+lint-govulncheck: $(GO_TOOLS)/govulncheck
+	@if curl -sSf --max-time 10 -o /dev/null "$(VULNDB)/index/db.json" 2>/dev/null || \
+		[ -f "$${VULNDB#file://}/index/db.json" ]; then \
+		$(GO_TOOLS)/govulncheck -db "$(VULNDB)" ./...; \
+	else \
+		echo "govulncheck: NOT RUN - the vulnerability database $(VULNDB) cannot be reached from this machine"; \
+	fi
 
 ## bench: lifecycle latencies, API latency and throughput, AWS calls per request,
 ## binary sizes and cold starts, on the local cloud; writes bench/results.json and

@@ -570,10 +570,11 @@ func (a *app) exportPages(ctx context.Context, c *client, q url.Values, format s
 		cursor = next
 	}
 	if format == "json" {
+		end := "]\n"
 		if n > 0 {
-			io.WriteString(w, "\n")
+			end = "\n]\n"
 		}
-		if _, err := io.WriteString(w, "]\n"); err != nil {
+		if _, err := io.WriteString(w, end); err != nil {
 			return n, &exitError{Code: exitFailure, Kind: "file", Message: err.Error()}
 		}
 	}

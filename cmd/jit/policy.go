@@ -133,7 +133,7 @@ func (a *app) getPolicy(ctx context.Context, version int, file string) error {
 	}
 	about := fmt.Sprintf("policy version %d, applied by %s at %s", pv.Version, pv.AppliedBy, pv.AppliedAt.In(a.loc).Format("2006-01-02 15:04:05 MST"))
 	if file != "" && file != "-" {
-		if err := os.WriteFile(file, []byte(pv.Document), 0o644); err != nil {
+		if err := os.WriteFile(file, []byte(pv.Document), 0o600); err != nil {
 			return &exitError{Code: exitFailure, Kind: "file", Message: err.Error()}
 		}
 	}

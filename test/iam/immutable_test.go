@@ -6,6 +6,7 @@ package iam
 import (
 	"os"
 	"path"
+	"slices"
 	"strings"
 	"testing"
 
@@ -20,7 +21,11 @@ type statement struct {
 	// LeadingKeys are the dynamodb:LeadingKeys patterns of a
 	// ForAnyValue:StringLike condition; none means any key.
 	LeadingKeys []string
-	Other       bool // has a condition these checks do not model
+	// Attributes are the dynamodb:Attributes of a ForAnyValue:StringEquals
+	// condition: the statement applies when the request names any of them;
+	// none means any request.
+	Attributes []string
+	Other      bool // has a condition these checks do not model
 }
 
 // loadTemplate returns each function's statements, its inline ones and
@@ -113,6 +118,12 @@ func statements(t *testing.T, n *yaml.Node) []statement {
 					}
 					continue
 				}
+				if op == "ForAnyValue:StringEquals" && len(body.Content) == 2 && body.Content[0].Value == "dynamodb:Attributes" {
+					for _, a := range list(body.Content[1]) {
+						st.Attributes = append(st.Attributes, a.Value)
+					}
+					continue
+				}
 				st.Other = true
 			}
 		}
@@ -134,9 +145,10 @@ func tableOf(r *yaml.Node) string {
 	return ""
 }
 
-// allowed evaluates action on the table with a partition key as IAM does
-// for these statements: an explicit Deny wins, else some Allow must match.
-func allowed(ss []statement, action, table, partitionKey string) bool {
+// allowed evaluates action on the table with a partition key and the
+// request's attribute names (an item's, for PutItem) as IAM does for these
+// statements: an explicit Deny wins, else some Allow must match.
+func allowed(ss []statement, action, table, partitionKey string, attributes ...string) bool {
 	matches := func(s statement) bool {
 		hitAction, hitResource := false, false
 		for _, a := range s.Actions {
@@ -150,6 +162,9 @@ func allowed(ss []statement, action, table, partitionKey string) bool {
 			}
 		}
 		if !hitAction || !hitResource {
+			return false
+		}
+		if len(s.Attributes) > 0 && !slices.ContainsFunc(attributes, func(a string) bool { return slices.Contains(s.Attributes, a) }) {
 			return false
 		}
 		if len(s.LeadingKeys) == 0 {
@@ -181,14 +196,25 @@ func allowed(ss []statement, action, table, partitionKey string) bool {
 func TestAuditEventsCannotBeChanged(t *testing.T) {
 	const event, request = "EVENT#01m8hc53352cktrbj461fmpre6", "REQ#01m8hc53352cktrbj461fmpre6"
 	writes := []string{"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:PartiQLUpdate", "dynamodb:PartiQLDelete"}
+	// What the store writes for an event (shared/store eventItem): never
+	// the TTL attribute.
+	eventAttributes := []string{"PK", "SK", "GSI3PK", "GSI3SK", "GSI7PK", "GSI7SK", "kind", "request_id", "type", "actor", "at"}
+	ttl := ttlAttribute(t)
 	for fn, ss := range loadTemplate(t) {
 		for _, a := range writes {
 			if allowed(ss, a, "AccessTable", event) {
 				t.Errorf("%s may %s an audit event", fn, a)
 			}
 		}
-		if !allowed(ss, "dynamodb:PutItem", "AccessTable", event) {
+		if !allowed(ss, "dynamodb:PutItem", "AccessTable", event, eventAttributes...) {
 			t.Errorf("%s cannot append audit events (PutItem on EVENT#)", fn)
+		}
+		// An event written with the TTL attribute would be deleted by TTL.
+		if allowed(ss, "dynamodb:PutItem", "AccessTable", event, append(eventAttributes, ttl)...) {
+			t.Errorf("%s may write an audit event with the TTL attribute %q", fn, ttl)
+		}
+		if !allowed(ss, "dynamodb:PutItem", "AccessTable", request, "PK", "SK", ttl) {
+			t.Errorf("%s cannot write items that expire (PutItem with %q outside EVENT#): the Deny is too wide", fn, ttl)
 		}
 		if !allowed(ss, "dynamodb:UpdateItem", "AccessTable", request) {
 			t.Errorf("%s cannot change requests: the Deny on events is too wide", fn)
@@ -196,24 +222,58 @@ func TestAuditEventsCannotBeChanged(t *testing.T) {
 	}
 }
 
+// ttlAttribute is the access table's TTL attribute name, from the template.
+func ttlAttribute(t *testing.T) string {
+	t.Helper()
+	raw, err := os.ReadFile("../../template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Resources struct {
+			AccessTable struct {
+				Properties struct {
+					TimeToLiveSpecification struct {
+						AttributeName string `yaml:"AttributeName"`
+						Enabled       bool   `yaml:"Enabled"`
+					} `yaml:"TimeToLiveSpecification"`
+				} `yaml:"Properties"`
+			} `yaml:"AccessTable"`
+		} `yaml:"Resources"`
+	}
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	spec := doc.Resources.AccessTable.Properties.TimeToLiveSpecification
+	if !spec.Enabled || spec.AttributeName == "" {
+		t.Fatalf("AccessTable has no TTL attribute: %+v", spec)
+	}
+	return spec.AttributeName
+}
+
 // TestEvaluator makes sure the checks above can fail.
 func TestEvaluator(t *testing.T) {
 	allow := statement{Effect: "Allow", Actions: []string{"dynamodb:UpdateItem", "dynamodb:Put*"}, Resources: []string{"AccessTable"}}
 	deny := statement{Effect: "Deny", Actions: []string{"dynamodb:UpdateItem"}, Resources: []string{"AccessTable"}, LeadingKeys: []string{"EVENT#*"}}
+	noTTL := statement{Effect: "Deny", Actions: []string{"dynamodb:PutItem"}, Resources: []string{"AccessTable"}, LeadingKeys: []string{"EVENT#*"}, Attributes: []string{"ttl"}}
 	for _, c := range []struct {
 		ss     []statement
 		action string
 		key    string
 		want   bool
+		attrs  []string
 	}{
-		{[]statement{allow}, "dynamodb:UpdateItem", "EVENT#x", true},
-		{[]statement{allow, deny}, "dynamodb:UpdateItem", "EVENT#x", false},
-		{[]statement{allow, deny}, "dynamodb:UpdateItem", "REQ#x", true},
-		{[]statement{allow, deny}, "dynamodb:PutItem", "EVENT#x", true},
-		{[]statement{deny}, "dynamodb:DeleteItem", "EVENT#x", false},
-		{[]statement{{Effect: "Allow", Actions: []string{"dynamodb:*"}, Resources: []string{"*"}}}, "dynamodb:DeleteItem", "EVENT#x", true},
+		{[]statement{allow}, "dynamodb:UpdateItem", "EVENT#x", true, nil},
+		{[]statement{allow, deny}, "dynamodb:UpdateItem", "EVENT#x", false, nil},
+		{[]statement{allow, deny}, "dynamodb:UpdateItem", "REQ#x", true, nil},
+		{[]statement{allow, deny}, "dynamodb:PutItem", "EVENT#x", true, nil},
+		{[]statement{deny}, "dynamodb:DeleteItem", "EVENT#x", false, nil},
+		{[]statement{{Effect: "Allow", Actions: []string{"dynamodb:*"}, Resources: []string{"*"}}}, "dynamodb:DeleteItem", "EVENT#x", true, nil},
+		{[]statement{allow, noTTL}, "dynamodb:PutItem", "EVENT#x", true, nil},
+		{[]statement{allow, noTTL}, "dynamodb:PutItem", "EVENT#x", false, []string{"PK", "ttl"}},
+		{[]statement{allow, noTTL}, "dynamodb:PutItem", "REQ#x", true, []string{"PK", "ttl"}},
 	} {
-		if got := allowed(c.ss, c.action, "AccessTable", c.key); got != c.want {
+		if got := allowed(c.ss, c.action, "AccessTable", c.key, c.attrs...); got != c.want {
 			t.Errorf("%s on %s with %+v = %v, want %v", c.action, c.key, c.ss, got, c.want)
 		}
 	}

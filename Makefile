@@ -187,7 +187,7 @@ $(GO_TOOLS)/govulncheck: Makefile
 ## the template (substituted state machines, the grant code's policies, the
 ## template's policies after the SAM transform)
 .PHONY: lint-docs
-lint-docs: $(LINT_VENV)/.installed
+lint-docs: $(LINT_VENV)/.installed $(MOTO_VENV)/.installed
 	rm -rf $(LINT_OUT)
 	$(GO) run ./cmd/lintdocs -root . -out $(LINT_OUT)
 	$(LINT_VENV)/bin/python test/lint/template_policies.py template.yaml $(LINT_OUT)/policies

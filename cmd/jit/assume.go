@@ -29,8 +29,11 @@ const (
 // stderr (the credential_process protocol leaves stderr to the user).
 func (a *app) assumeRetrying(ctx context.Context, s *session, r *request, name string, seconds int) (*sts.AssumeRoleOutput, error) {
 	client := sts.NewFromConfig(s.aws)
+	// STS takes 900..43200 seconds; the flag is checked against that, and
+	// the clamp keeps the conversion in range whatever the caller passed.
+	duration := int32(min(max(seconds, 900), 43200)) // #nosec G115 -- clamped to 900..43200 on this line
 	in := &sts.AssumeRoleInput{
-		RoleArn: aws.String(r.Target.RoleARN), RoleSessionName: aws.String(name), DurationSeconds: aws.Int32(int32(seconds)),
+		RoleArn: aws.String(r.Target.RoleARN), RoleSessionName: aws.String(name), DurationSeconds: aws.Int32(duration),
 		// The grant's trust statement requires the request as source
 		// identity: a revoke denies that grant's sessions exactly.
 		SourceIdentity: aws.String(grant.SourceIdentity(r.ID)),

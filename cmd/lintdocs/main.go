@@ -8,7 +8,8 @@
 //   - <out>/grant/*.json: the IAM policy documents the iam_role_trust
 //     provider writes (a target role's trust policy after a grant, and its
 //     revoked-sessions inline policy after a revoke), produced by running
-//     shared/grant against an in-memory IAM.
+//     shared/grant, with its role lease in the store, against moto (the
+//     local cloud's emulator, from .venv/moto).
 //
 // The template's own policies are written by test/lint/template_policies.py,
 // which needs the SAM translator to expand SAM policy templates.
@@ -20,17 +21,22 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/jitaccess/jit/shared/grant"
+	"github.com/jitaccess/jit/shared/local/moto"
 	"github.com/jitaccess/jit/shared/local/provision"
 	"github.com/jitaccess/jit/shared/local/template"
+	"github.com/jitaccess/jit/shared/store"
 )
 
 // The account and region the rendered documents name.
@@ -70,7 +76,7 @@ func run(root, out string) error {
 			return err
 		}
 	}
-	docs, err := grantDocuments(context.Background())
+	docs, err := grantDocuments(context.Background(), root, tpl)
 	if err != nil {
 		return err
 	}
@@ -82,80 +88,70 @@ func run(root, out string) error {
 	return nil
 }
 
-// grantDocuments grants and then revokes one request on a managed role
-// held by an in-memory IAM, and returns every policy document the provider
-// wrote, by name.
-func grantDocuments(ctx context.Context) (map[string]string, error) {
-	at := time.Date(2026, 11, 5, 9, 0, 0, 0, time.UTC)
-	fake := &memoryIAM{role: types.Role{
-		RoleName:           aws.String("jit-sandbox-admin"),
-		RoleId:             aws.String("AROAJITLOCALSANDBOX01"),
-		Arn:                aws.String("arn:aws:iam::" + account + ":role/jit-sandbox-admin"),
-		MaxSessionDuration: aws.Int32(3600),
-		Tags:               []types.Tag{{Key: aws.String(grant.ManagedTag), Value: aws.String("true")}},
-		// A role's usual trust policy before any grant: its own account.
-		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Sid":"AccountAdmins","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + account + `:root"},"Action":"sts:AssumeRole"}]}`),
-	}}
-	p := &grant.IAMRoleTrust{IAM: fake, Now: func() time.Time { return at.Add(30 * time.Minute) }}
+// grantDocuments grants and then revokes one request on a managed role in
+// moto, the provider's lease in the template's table, and returns every
+// policy document the provider wrote, by name.
+func grantDocuments(ctx context.Context, root string, tpl *template.Template) (map[string]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv, err := moto.Start(ctx, moto.Options{Python: filepath.Join(root, ".venv", "moto", "bin"), Logger: quiet})
+	if err != nil {
+		return nil, fmt.Errorf("start moto (run `make venv`): %w", err)
+	}
+	defer srv.Stop()
+	cfg := provision.EmulatorConfig(srv.URL(), region)
+	tables := *tpl
+	tables.StateMachines = nil
+	r, err := tables.Resolver(region, account, nil)
+	if err != nil {
+		return nil, err
+	}
+	prov := &provision.Provisioner{AWS: cfg, Template: &tables, Root: root, Resolver: r, Logger: quiet}
+	if err := prov.Apply(ctx); err != nil {
+		return nil, fmt.Errorf("provision the table: %w", err)
+	}
+	roleARN, err := prov.EnsureRole(ctx, "jit-sandbox-admin", map[string]string{grant.ManagedTag: "true"}, 3600)
+	if err != nil {
+		return nil, err
+	}
+	client := iam.NewFromConfig(cfg)
+	at := time.Now().UTC()
+	p := &grant.IAMRoleTrust{IAM: client, Locker: store.New(dynamodb.NewFromConfig(cfg), r.Physical["AccessTable"].Name), Now: func() time.Time { return at }}
 	g := grant.Grant{
 		RequestID: "01m8hc53352cktrbj461fmpre6",
 		Principal: "arn:aws:sts::" + account + ":assumed-role/Engineer/alice@example.com",
-		RoleARN:   aws.ToString(fake.role.Arn),
+		RoleARN:   roleARN,
 		ExpiresAt: at.Add(time.Hour),
+	}
+	trust := func() (string, error) {
+		out, err := client.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("jit-sandbox-admin")})
+		if err != nil {
+			return "", err
+		}
+		return url.QueryUnescape(aws.ToString(out.Role.AssumeRolePolicyDocument))
 	}
 	docs := map[string]string{}
 	if err := p.Apply(ctx, g); err != nil {
 		return nil, fmt.Errorf("grant: %w", err)
 	}
-	if fake.trust == "" {
-		return nil, errors.New("grant wrote no trust policy")
+	if docs["trust-policy-granted"], err = trust(); err != nil {
+		return nil, err
 	}
-	docs["trust-policy-granted"] = fake.trust
 	if err := p.Remove(ctx, g); err != nil {
 		return nil, fmt.Errorf("revoke: %w", err)
 	}
-	if fake.inline == "" {
-		return nil, errors.New("revoke wrote no revoked-sessions policy")
+	if docs["trust-policy-revoked"], err = trust(); err != nil {
+		return nil, err
 	}
-	docs["trust-policy-revoked"] = fake.trust
-	docs["revoked-sessions-policy"] = fake.inline
+	out, err := client.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String("jit-sandbox-admin"), PolicyName: aws.String(grant.RevokedSessionsPolicy)})
+	if err != nil {
+		return nil, fmt.Errorf("revoke wrote no revoked-sessions policy: %w", err)
+	}
+	if docs["revoked-sessions-policy"], err = url.QueryUnescape(aws.ToString(out.PolicyDocument)); err != nil {
+		return nil, err
+	}
 	return docs, nil
-}
-
-// memoryIAM is one managed role: what the provider reads and writes.
-type memoryIAM struct {
-	role   types.Role
-	trust  string // the last trust policy written
-	inline string // the last revoked-sessions policy written
-}
-
-func (m *memoryIAM) GetRole(_ context.Context, in *iam.GetRoleInput, _ ...func(*iam.Options)) (*iam.GetRoleOutput, error) {
-	if aws.ToString(in.RoleName) != aws.ToString(m.role.RoleName) {
-		return nil, &types.NoSuchEntityException{Message: in.RoleName}
-	}
-	role := m.role
-	return &iam.GetRoleOutput{Role: &role}, nil
-}
-
-func (m *memoryIAM) UpdateAssumeRolePolicy(_ context.Context, in *iam.UpdateAssumeRolePolicyInput, _ ...func(*iam.Options)) (*iam.UpdateAssumeRolePolicyOutput, error) {
-	m.trust = aws.ToString(in.PolicyDocument)
-	m.role.AssumeRolePolicyDocument = in.PolicyDocument
-	return &iam.UpdateAssumeRolePolicyOutput{}, nil
-}
-
-func (m *memoryIAM) GetRolePolicy(_ context.Context, in *iam.GetRolePolicyInput, _ ...func(*iam.Options)) (*iam.GetRolePolicyOutput, error) {
-	if m.inline == "" {
-		return nil, &types.NoSuchEntityException{Message: in.PolicyName}
-	}
-	return &iam.GetRolePolicyOutput{RoleName: in.RoleName, PolicyName: in.PolicyName, PolicyDocument: aws.String(m.inline)}, nil
-}
-
-func (m *memoryIAM) PutRolePolicy(_ context.Context, in *iam.PutRolePolicyInput, _ ...func(*iam.Options)) (*iam.PutRolePolicyOutput, error) {
-	if aws.ToString(in.PolicyName) != grant.RevokedSessionsPolicy {
-		return nil, fmt.Errorf("unexpected inline policy %s", aws.ToString(in.PolicyName))
-	}
-	m.inline = aws.ToString(in.PolicyDocument)
-	return &iam.PutRolePolicyOutput{}, nil
 }
 
 // write writes b to path, pretty-printed when it is JSON.

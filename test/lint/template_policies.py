@@ -160,6 +160,8 @@ class Resolver:
                 return self.sub(arg)
             if key == "Fn::Join":
                 return arg[0].join(str(x) for x in self.value(arg[1]))
+            if key == "Fn::Split":
+                return str(self.value(arg[1])).split(arg[0])
             if key.startswith("Fn::"):
                 raise ValueError(f"{key} is not modelled")
         return {k: self.value(x) for k, x in v.items()}

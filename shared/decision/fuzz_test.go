@@ -106,7 +106,7 @@ func (s *fuzzStore) Decide(_ context.Context, l *store.Link, outcome access.Stat
 	stored.UsedAt, stored.UsedOutcome = &at, outcome
 	r.Status = outcome
 	s.decided = append(s.decided, outcome)
-	return &store.Decision{Outcome: outcome, Approvals: 1, Needed: 1, TaskToken: "task-token"}, nil
+	return &store.Decision{Decision: access.Decision{Outcome: outcome, Approvals: 1, Needed: 1}, TaskToken: "task-token"}, nil
 }
 
 type fuzzWorkflow struct{ completed []workflow.Decision }

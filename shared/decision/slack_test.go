@@ -41,7 +41,7 @@ func (m *memory) GetRequest(context.Context, string) (*access.Request, error) { 
 func (m *memory) Record(context.Context, access.Event) error                  { return nil }
 func (m *memory) Decide(_ context.Context, l *store.Link, outcome access.Status, _ time.Time, _ string) (*store.Decision, error) {
 	m.decided = append(m.decided, outcome)
-	return &store.Decision{Outcome: outcome, Level: 0, Approvals: 1, Needed: 1, TaskToken: "tok"}, nil
+	return &store.Decision{Decision: access.Decision{Outcome: outcome, Level: 0, Approvals: 1, Needed: 1}, TaskToken: "tok"}, nil
 }
 func (m *memory) PolicyVersion(context.Context, int) (*store.PolicyVersion, error) {
 	return &store.PolicyVersion{Version: 1, Document: []byte(m.policyV)}, nil

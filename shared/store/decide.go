@@ -20,40 +20,25 @@ import (
 var ErrLinkSpent = errors.New("decision link already used or expired")
 
 // ErrLinkStale is returned for a link of a level the request has left.
-var ErrLinkStale = errors.New("decision link belongs to a level the request has moved past")
+var ErrLinkStale = access.ErrStaleLevel
 
 // ErrAlreadyApproved is returned when the approver already approved at
 // this level through another link (another channel, say): one person
 // counts once.
 var ErrAlreadyApproved = errors.New("approver already approved at this level")
 
-// Decision is what one committed decision did.
+// Decision is what one committed decision did (access.Decide), with the
+// token of the workflow task that waited on the level: it must be
+// completed when the decision Resumes.
 type Decision struct {
-	// Outcome: access.Approved when the last level reached its quorum,
-	// access.Denied on a deny, access.Pending when the approval was counted
-	// (more are needed, or the request moved to the next level).
-	Outcome access.Status
-	// NextLevel is set when this approval completed a level that is not
-	// the last; the request now waits on that level.
-	NextLevel *int
-	// Approvals and Needed describe the level the approval counted at.
-	Approvals, Needed int
-	Level             int
-	// TaskToken is the token of the workflow task that waited on the
-	// level; it must be completed when Outcome is final or NextLevel set.
+	access.Decision
 	TaskToken string
 }
 
-// Resumes reports whether the waiting workflow task must be completed.
-func (d *Decision) Resumes() bool {
-	return d.Outcome != access.Pending || d.NextLevel != nil
-}
-
-// Decide commits an approver's decision through a link, atomically: the
-// link is marked used (only if unused and unexpired), the approval is
-// counted once per approver and level, and when it completes the level's
-// quorum the request moves on (to the next level, or to approved); a deny
-// ends the request at once. Concurrent decisions are serialized by a
+// Decide commits an approver's decision through a link, atomically: what
+// it does to the request is access.Decide's to say; the store marks the
+// link used (only if unused and unexpired), counts the approval once per
+// approver and level, and writes the outcome with its event. Concurrent decisions are serialized by a
 // condition on the count the decision read, so a quorum is reached exactly
 // once.
 func (s *Store) Decide(ctx context.Context, l *Link, outcome access.Status, at time.Time, comment string) (*Decision, error) {
@@ -83,17 +68,11 @@ func (s *Store) decideOnce(ctx context.Context, l *Link, outcome access.Status, 
 	if err != nil {
 		return nil, err
 	}
-	if r.Status != access.Pending {
-		return nil, &access.ErrTransition{ID: r.ID, From: r.Status, To: outcome}
+	decided, err := access.Decide(r, l.Approver, l.Level, outcome, l.Channel, comment, at)
+	if err != nil {
+		return nil, err
 	}
-	if l.Level != r.Level {
-		return nil, fmt.Errorf("decide %s: %w", r.ID, ErrLinkStale)
-	}
-	d := &Decision{Level: r.Level, Needed: r.Needed(r.Level), Approvals: r.Approvals, TaskToken: it.TaskToken}
-	detail := map[string]string{"level": fmt.Sprint(l.Level), "channel": l.Channel}
-	if comment != "" {
-		detail["comment"] = comment
-	}
+	d := &Decision{Decision: *decided, TaskToken: it.TaskToken}
 	// The condition pins what this decision read: still pending, same
 	// level, same count. Anything else raced us, and we read again.
 	cond := expression.Name(attrStatus).Equal(expression.Value(string(access.Pending))).
@@ -110,22 +89,26 @@ func (s *Store) decideOnce(ctx context.Context, l *Link, outcome access.Status, 
 			Set(expression.Name(attrDecidedAt), expression.Value(now)).
 			Remove(expression.Name(attrTaskToken))
 	}
-	var events []access.Event
-	addEvent := func(typ string, to access.Status, det map[string]string) {
-		ev := access.Event{Type: typ, Actor: l.Approver, At: at, Detail: det}.About(r)
-		if to != "" {
-			ev.From, ev.To = access.Pending, to
-		}
-		events = append(events, ev)
-	}
 	var extra []types.TransactWriteItem
-	switch outcome {
-	case access.Denied:
-		d.Outcome = access.Denied
+	switch {
+	case d.Outcome == access.Denied:
 		decide(access.Denied)
 		update = update.Set(expression.Name(attrEndedAt), expression.Value(now))
-		addEvent(string(access.Denied), access.Denied, detail)
-	case access.Approved:
+	case d.NextLevel != nil:
+		// The level is done: the next one starts from no approvals,
+		// and this level's count is only in the event.
+		update = update.
+			Set(expression.Name(attrApprovals), expression.Value(0)).
+			Set(expression.Name(attrLevel), expression.Value(*d.NextLevel)).
+			Set(expression.Name(attrEscalated), expression.Value(false)).
+			Remove(expression.Name(attrTaskToken))
+	case d.Outcome == access.Approved:
+		update = update.Set(expression.Name(attrApprovals), expression.Value(d.Approvals))
+		decide(access.Approved)
+	default:
+		update = update.Set(expression.Name(attrApprovals), expression.Value(d.Approvals))
+	}
+	if outcome == access.Approved {
 		// One approval per person per level, whichever link they use.
 		marker, err := attributevalue.MarshalMap(map[string]any{
 			attrPK: requestPK(r.ID), attrSK: approvalSK(r.Level, l.Approver), "kind": "approval",
@@ -139,32 +122,8 @@ func (s *Store) decideOnce(ctx context.Context, l *Link, outcome access.Status, 
 			ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
 			ExpressionAttributeNames: map[string]string{"#pk": attrPK},
 		}})
-		d.Approvals = r.Approvals + 1
-		detail["approvals"] = fmt.Sprintf("%d of %d", d.Approvals, d.Needed)
-		switch {
-		case d.Approvals < d.Needed:
-			d.Outcome = access.Pending
-			update = update.Set(expression.Name(attrApprovals), expression.Value(d.Approvals))
-			addEvent(access.EventApproval, "", detail)
-		case !r.LastLevel():
-			// The level is done: the next one starts from no approvals,
-			// and this level's count is only in the event.
-			d.Outcome = access.Pending
-			next := r.Level + 1
-			d.NextLevel = &next
-			update = update.
-				Set(expression.Name(attrApprovals), expression.Value(0)).
-				Set(expression.Name(attrLevel), expression.Value(next)).
-				Set(expression.Name(attrEscalated), expression.Value(false)).
-				Remove(expression.Name(attrTaskToken))
-			addEvent(access.EventLevelApproved, "", detail)
-		default:
-			d.Outcome = access.Approved
-			update = update.Set(expression.Name(attrApprovals), expression.Value(d.Approvals))
-			decide(access.Approved)
-			addEvent(string(access.Approved), access.Approved, detail)
-		}
 	}
+	events := []access.Event{d.Event}
 	// The builder names every placeholder it uses and only those:
 	// DynamoDB refuses a request with one defined but unused.
 	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(update).Build()

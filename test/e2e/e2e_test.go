@@ -277,7 +277,7 @@ func TestApproveGrantExpire(t *testing.T) {
 			continue
 		}
 		statement := fmt.Sprint(ev["detail"].(map[string]any)["statement"])
-		for _, want := range []string{`"Sid":"Jit` + id + `"`, `"Action":"sts:AssumeRole"`, `"aws:CurrentTime"`, `"sts:RoleSessionName":"alice@example.com"`} {
+		for _, want := range []string{`"Sid":"Jit` + id + `"`, `"Action":["sts:AssumeRole","sts:SetSourceIdentity"]`, `"sts:SourceIdentity":"jit-` + id + `"`, `"aws:CurrentTime"`, `"sts:RoleSessionName":"alice@example.com"`} {
 			if !strings.Contains(statement, want) {
 				t.Errorf("granted event's statement lacks %s: %s", want, statement)
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
+	"github.com/jitaccess/jit/shared/grant"
 	"github.com/jitaccess/jit/shared/local/cloud"
 	"github.com/jitaccess/jit/shared/local/provision"
 )
@@ -47,8 +48,10 @@ func managedRole(t *testing.T, name string) string {
 	return aws.ToString(out.Role.Arn)
 }
 
-// assumeAs takes role as the local identity who, with session name.
-func assumeAs(t *testing.T, who, role, session string) (aws.Credentials, error) {
+// assumeAs takes role as the local identity who, with session name and
+// the request id as source identity (as jit creds does: the grant's trust
+// statement requires it).
+func assumeAs(t *testing.T, who, role, session, request string) (aws.Credentials, error) {
 	t.Helper()
 	id := identity(t, who)
 	client := sts.New(sts.Options{
@@ -57,6 +60,7 @@ func assumeAs(t *testing.T, who, role, session string) (aws.Credentials, error) 
 	})
 	out, err := client.AssumeRole(context.Background(), &sts.AssumeRoleInput{
 		RoleArn: aws.String(role), RoleSessionName: aws.String(session), DurationSeconds: aws.Int32(900),
+		SourceIdentity: aws.String(grant.SourceIdentity(request)),
 	})
 	if err != nil {
 		return aws.Credentials{}, err
@@ -118,29 +122,31 @@ func TestIAMEnforcedWindow(t *testing.T) {
 	}
 	id := got["id"].(string)
 
-	_, err := assumeAs(t, "alice", role, me)
+	_, err := assumeAs(t, "alice", role, me, id)
 	refused(t, "alice before the scheduled start", err)
 
 	waitFor(t, id+" active", 30*time.Second, func() bool { return status(t, id) == "active" })
-	first, err := assumeAs(t, "alice", role, me)
+	first, err := assumeAs(t, "alice", role, me, id)
 	if err != nil {
 		t.Fatalf("alice in the window: %v", err)
 	}
 	if err := useSession(t, first, "jit-iam-window"); err != nil {
 		t.Fatalf("alice's session in the window: %v", err)
 	}
-	_, err = assumeAs(t, "bob", role, me)
+	_, err = assumeAs(t, "bob", role, me, id)
 	refused(t, "bob, naming alice's session", err)
-	_, err = assumeAs(t, "bob", role, "bob@example.com")
+	_, err = assumeAs(t, "bob", role, "bob@example.com", id)
 	refused(t, "bob as himself", err)
-	_, err = assumeAs(t, "alice", role, "admin")
+	_, err = assumeAs(t, "alice", role, "admin", id)
 	refused(t, "alice with another session name", err)
+	_, err = assumeAs(t, "alice", role, me, "01m8hj4xkc4btwcn31xh0mj6z5")
+	refused(t, "alice naming another request as source identity", err)
 
 	// A session taken in the last seconds of the window outlives it
 	// (STS's minimum is 15 minutes); the expiry must end it anyway.
 	end := expiresAt(t, id)
 	time.Sleep(time.Until(end.Add(-4 * time.Second)))
-	last, err := assumeAs(t, "alice", role, me)
+	last, err := assumeAs(t, "alice", role, me, id)
 	if err != nil {
 		t.Fatalf("alice 4s before the end of the window: %v", err)
 	}
@@ -151,7 +157,7 @@ func TestIAMEnforcedWindow(t *testing.T) {
 	waitFor(t, id+" expired", 40*time.Second, func() bool { return status(t, id) == "expired" })
 	refused(t, "the session issued in the last seconds, after the expiry", useSession(t, last, "jit-iam-window"))
 	refused(t, "the first session, after the expiry", useSession(t, first, "jit-iam-window"))
-	_, err = assumeAs(t, "alice", role, me)
+	_, err = assumeAs(t, "alice", role, me, id)
 	refused(t, "alice after the expiry", err)
 }
 
@@ -159,7 +165,7 @@ func TestIAMEnforcedEarlyRevoke(t *testing.T) {
 	t.Parallel()
 	role := managedRole(t, "jit-iam-revoke")
 	const me = "alice@example.com"
-	grant := func() string {
+	activate := func() string {
 		t.Helper()
 		code, got := call(t, "alice", "POST", "/v1/requests", map[string]any{
 			"resource": "iam-revoke", "duration": "2m", "reason": "enforcement test " + t.Name() + " " + time.Now().Format(time.RFC3339Nano),
@@ -172,8 +178,8 @@ func TestIAMEnforcedEarlyRevoke(t *testing.T) {
 		return id
 	}
 
-	id := grant()
-	before, err := assumeAs(t, "alice", role, me)
+	id := activate()
+	before, err := assumeAs(t, "alice", role, me, id)
 	if err != nil {
 		t.Fatalf("alice while active: %v", err)
 	}
@@ -186,13 +192,13 @@ func TestIAMEnforcedEarlyRevoke(t *testing.T) {
 	}
 	waitFor(t, id+" revoked", 20*time.Second, func() bool { return status(t, id) == "revoked" })
 	refused(t, "the session issued before the revoke", useSession(t, before, "jit-iam-revoke"))
-	_, err = assumeAs(t, "alice", role, me)
+	_, err = assumeAs(t, "alice", role, me, id)
 	refused(t, "alice after the revoke", err)
 
 	// The deny covers sessions issued until the revoke, not a later grant's.
 	time.Sleep(time.Second) // the revoke's cut-off has a resolution of one second
-	grant()
-	after, err := assumeAs(t, "alice", role, me)
+	again := activate()
+	after, err := assumeAs(t, "alice", role, me, again)
 	if err != nil {
 		t.Fatalf("alice under a new grant: %v", err)
 	}

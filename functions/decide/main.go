@@ -24,12 +24,15 @@ type config struct {
 	// SlackSigningSecret names the SSM SecureString parameter holding the
 	// Slack app's signing secret; empty turns the Slack endpoint off.
 	SlackSigningSecret string
+	// SlackTeam is the Slack workspace id the app serves; clicks from
+	// other workspaces are refused. Empty accepts any.
+	SlackTeam string
 }
 
 func main() {
 	env := lambdaenv.New()
 	cfg := config{Table: env.Require("TABLE_NAME"), LogLevel: env.Optional("LOG_LEVEL", "INFO"),
-		SlackSigningSecret: env.Optional("SLACK_SIGNING_SECRET_PARAMETER", "")}
+		SlackSigningSecret: env.Optional("SLACK_SIGNING_SECRET_PARAMETER", ""), SlackTeam: env.Optional("SLACK_TEAM_ID", "")}
 	log := lambdaenv.Logger(cfg.LogLevel)
 	if err := env.Err(); err != nil {
 		lambdaenv.Fatal(log, "configuration", err)
@@ -49,7 +52,7 @@ func main() {
 	if cfg.SlackSigningSecret != "" {
 		secret := &notify.SSMSecret{API: ssm.NewFromConfig(awsCfg), Name: cfg.SlackSigningSecret, TTL: 5 * time.Minute}
 		client := &slack.Client{}
-		h.Slack = &decision.SlackApp{Secret: secret.Get, Policies: db, Reply: client.PostWebhook}
+		h.Slack = &decision.SlackApp{Secret: secret.Get, Policies: db, Reply: client.PostWebhook, TeamID: cfg.SlackTeam}
 	}
 	lambda.Start(h.Handle)
 }

@@ -92,7 +92,7 @@ func (s *fuzzStore) GetRequest(_ context.Context, id string) (*access.Request, e
 	return &c, nil
 }
 
-func (s *fuzzStore) Record(context.Context, access.Event) error { return nil }
+func (s *fuzzStore) LinkOpened(context.Context, *store.Link, access.Event) error { return nil }
 
 func (s *fuzzStore) Decide(_ context.Context, l *store.Link, outcome access.Status, at time.Time, _ string) (*store.Decision, error) {
 	stored, ok := s.links[l.Hash]

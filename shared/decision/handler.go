@@ -25,7 +25,7 @@ type Store interface {
 	GetLink(ctx context.Context, hash string) (*store.Link, error)
 	GetRequest(ctx context.Context, id string) (*access.Request, error)
 	Decide(ctx context.Context, l *store.Link, outcome access.Status, at time.Time, comment string) (*store.Decision, error)
-	Record(ctx context.Context, ev access.Event) error
+	LinkOpened(ctx context.Context, l *store.Link, ev access.Event) error
 }
 
 // Workflow resumes the execution waiting for the decision.
@@ -79,17 +79,20 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 }
 
 // show renders the confirmation page, or what already happened. It
-// changes nothing: mail scanners load links too. Loading a live link is
-// audited (link_opened, with the caller's address and user agent); a
-// failure to record that is logged, not shown.
+// changes nothing: mail scanners load links too. The first load of a live
+// link is audited (link_opened, with the caller's address and user
+// agent); later loads are not, so a flood of GETs writes nothing. A
+// failure to record it is logged, not shown.
 func (h *Handler) show(ctx context.Context, l *store.Link, r *access.Request, preselect string) events.APIGatewayV2HTTPResponse {
 	if p, done := h.settled(l, r); done {
 		return render(http.StatusOK, p)
 	}
-	opened := access.Event{Type: access.EventLinkOpened, Actor: l.Approver, At: h.Now().UTC(),
-		Detail: map[string]string{"level": fmt.Sprint(l.Level), "channel": l.Channel}}.About(r)
-	if err := h.Store.Record(ctx, opened); err != nil {
-		h.Logger.ErrorContext(ctx, "record link opened", "request", r.ID, "error", err.Error())
+	if l.OpenedAt == nil {
+		opened := access.Event{Type: access.EventLinkOpened, Actor: l.Approver, At: h.Now().UTC(),
+			Detail: map[string]string{"level": fmt.Sprint(l.Level), "channel": l.Channel}}.About(r)
+		if err := h.Store.LinkOpened(ctx, l, opened); err != nil {
+			h.Logger.ErrorContext(ctx, "record link opened", "request", r.ID, "error", err.Error())
+		}
 	}
 	p := page{
 		Title:     "Approve access?",

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -29,6 +30,9 @@ type SlackApp struct {
 	// Reply posts the result to the interaction's response URL (nil: no
 	// reply, e.g. locally).
 	Reply func(ctx context.Context, responseURL string, m slack.Message) error
+	// TeamID is the workspace the app serves; a click from any other is
+	// refused. Empty accepts any workspace the app is installed in.
+	TeamID string
 }
 
 // slack handles a click on an Approve or Deny button of a Slack message:
@@ -63,6 +67,10 @@ func (h *Handler) slack(ctx context.Context, req events.APIGatewayV2HTTPRequest)
 	}
 	if err != nil {
 		return slackText(http.StatusBadRequest, "unreadable interaction")
+	}
+	if h.Slack.TeamID != "" && in.TeamID != h.Slack.TeamID {
+		h.Logger.WarnContext(ctx, "slack click from another workspace", "team", in.TeamID)
+		return slackText(http.StatusOK, "This button belongs to another Slack workspace; nothing was decided.")
 	}
 	l, err := h.Store.GetLink(ctx, in.Token.Hash())
 	if errors.Is(err, access.ErrNotFound) || (err == nil && l.Channel != "slack") {
@@ -120,10 +128,18 @@ func (h *Handler) slackUserIsApprover(ctx context.Context, r *access.Request, ap
 	return false, nil
 }
 
+// slackReplyBudget bounds the post to the response URL: Slack shows the
+// click as failed unless the interaction is answered within 3 seconds
+// (api.slack.com, "Handling user interaction": acknowledgment response),
+// and the decision before it has used some of them.
+const slackReplyBudget = time.Second
+
 // slackReply posts the result to the message's response URL (when there
 // is one) and answers the click.
 func (h *Handler) slackReply(ctx context.Context, in *slack.Interaction, status int, text string) events.APIGatewayV2HTTPResponse {
 	if h.Slack.Reply != nil && in.ResponseURL != "" {
+		ctx, cancel := context.WithTimeout(ctx, slackReplyBudget)
+		defer cancel()
 		if err := h.Slack.Reply(ctx, in.ResponseURL, slack.ResultMessage(text)); err != nil {
 			h.Logger.ErrorContext(ctx, "slack reply", "error", err.Error())
 		}

@@ -38,7 +38,7 @@ func (m *memory) GetLink(_ context.Context, hash string) (*store.Link, error) {
 	return nil, access.ErrNotFound
 }
 func (m *memory) GetRequest(context.Context, string) (*access.Request, error) { return m.request, nil }
-func (m *memory) Record(context.Context, access.Event) error                  { return nil }
+func (m *memory) LinkOpened(context.Context, *store.Link, access.Event) error { return nil }
 func (m *memory) Decide(_ context.Context, l *store.Link, outcome access.Status, _ time.Time, _ string) (*store.Decision, error) {
 	m.decided = append(m.decided, outcome)
 	return &store.Decision{Decision: access.Decision{Outcome: outcome, Level: 0, Approvals: 1, Needed: 1}, TaskToken: "tok"}, nil
@@ -75,13 +75,14 @@ func TestSlackInteraction(t *testing.T) {
 			policyV: slackPolicy,
 		}
 	}
-	click := func(user, action string, token link.Token) string {
+	clickIn := func(team, user, action string, token link.Token) string {
 		p, _ := json.Marshal(map[string]any{
-			"type": "block_actions", "user": map[string]string{"id": user}, "team": map[string]string{"id": "T1"},
+			"type": "block_actions", "user": map[string]string{"id": user}, "team": map[string]string{"id": team},
 			"actions": []map[string]string{{"action_id": action, "value": token.Reveal()}},
 		})
 		return url.Values{"payload": {string(p)}}.Encode()
 	}
+	click := func(user, action string, token link.Token) string { return clickIn("T1", user, action, token) }
 	tests := []struct {
 		name       string
 		body       string
@@ -96,12 +97,13 @@ func TestSlackInteraction(t *testing.T) {
 		{"email link in a Slack button", click("U0CAROL", slack.ActionApprove, emailTok), secret, http.StatusOK, "not valid", nil},
 		{"wrong secret", click("U0CAROL", slack.ActionApprove, tok), "other", http.StatusUnauthorized, "invalid Slack signature", nil},
 		{"unsigned", click("U0CAROL", slack.ActionApprove, tok), "", http.StatusUnauthorized, "invalid Slack signature", nil},
+		{"another workspace", clickIn("T2OTHER", "U0CAROL", slack.ActionApprove, tok), secret, http.StatusOK, "another Slack workspace", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := newMem()
 			h := &Handler{Store: m, Workflow: m, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now,
-				Slack: &SlackApp{Secret: func(context.Context) (string, error) { return secret, nil }, Policies: m}}
+				Slack: &SlackApp{Secret: func(context.Context) (string, error) { return secret, nil }, Policies: m, TeamID: "T1"}}
 			headers := map[string]string{"content-type": "application/x-www-form-urlencoded"}
 			if tt.sign != "" {
 				ts := fmt.Sprint(now.Unix())

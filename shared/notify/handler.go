@@ -87,6 +87,8 @@ const EventNotificationSent = "notification_sent"
 const (
 	SendOK     = "sent"
 	SendFailed = "failed"
+	// SMSDeliveryUnconfirmed is the delivery detail of an SMS SNS took.
+	SMSDeliveryUnconfirmed = "unconfirmed: SNS accepted it; sandbox, spend limit or origination identity can still drop it"
 )
 
 // ErrNobodyToAsk is returned when a level has no approver other than the
@@ -244,7 +246,9 @@ func (h *Handler) sendAll(ctx context.Context, r *access.Request, msgs []Message
 	for i, m := range msgs {
 		ch := m.channel()
 		outcome := SendOK
-		err := h.sender(ch).Send(ctx, m)
+		sendCtx, cancel := sendBudget(ctx, len(msgs)-i)
+		err := h.sender(ch).Send(sendCtx, m)
+		cancel()
 		if err != nil {
 			outcome = SendFailed
 			h.Logger.ErrorContext(ctx, "send "+ch, "request", id, "channel", ch, "to", m.To, "error", err.Error())
@@ -268,11 +272,41 @@ func (h *Handler) sendAll(ctx context.Context, r *access.Request, msgs []Message
 		if i < len(approvers) && approvers[i] != m.To {
 			d["approver"] = approvers[i]
 		}
+		if ch == ChannelSMS && outcome == SendOK {
+			// SNS accepting an SMS is not delivery: in the SMS sandbox, over
+			// the account's spend limit, or without an origination identity
+			// where one is required, SNS drops it without an error (Amazon
+			// SNS Developer Guide, "Mobile text messaging (SMS)").
+			d["delivery"] = SMSDeliveryUnconfirmed
+		}
 		if rerr := h.Store.Record(ctx, access.Event{Type: EventNotificationSent, Actor: access.System, At: at, Detail: d}.About(r)); rerr != nil {
 			h.Logger.ErrorContext(ctx, "record notification", "request", id, "channel", ch, "error", rerr.Error())
 		}
 	}
 	return sent
+}
+
+// Each send may take at most maxSend, and never so long that the sends
+// after it, and recording them, cannot finish before the function's
+// deadline: a function killed at its timeout is retried by the workflow,
+// which sends every link again.
+const (
+	maxSend = 5 * time.Second
+	// deadlineReserve is kept back from the deadline to record the
+	// outcomes and answer.
+	deadlineReserve = 2 * time.Second
+)
+
+// sendBudget bounds one send of the left still to go by the caller's
+// deadline (the Lambda invocation's): an equal share of what remains
+// after the reserve, at most maxSend.
+func sendBudget(ctx context.Context, left int) (context.Context, context.CancelFunc) {
+	budget := maxSend
+	if deadline, ok := ctx.Deadline(); ok && left > 0 {
+		share := (time.Until(deadline) - deadlineReserve) / time.Duration(left)
+		budget = max(min(budget, share), 100*time.Millisecond)
+	}
+	return context.WithTimeout(ctx, budget)
 }
 
 // sender returns the sender for a channel; a channel without one fails

@@ -220,6 +220,21 @@ func TestRequestApprovalEveryChannelOwnLink(t *testing.T) {
 	if len(fs.events) != 0 {
 		t.Errorf("events = %+v", fs.events)
 	}
+	// When every send is, an SMS is recorded as taken, not delivered.
+	fs = &fakeStore{req: chainRequest(), policies: map[int]string{3: channelsPolicy}, current: 3}
+	h, _, _, _, _ = newHandler(fs)
+	h.AuditEverySend = true
+	if err := h.RequestApproval(context.Background(), approvalTask(fs.req.ID, 0, false)); err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range fs.events {
+		if want := map[string]string{ChannelSMS: SMSDeliveryUnconfirmed}[ev.Detail["channel"]]; ev.Detail["delivery"] != want {
+			t.Errorf("%s event delivery = %q, want %q", ev.Detail["channel"], ev.Detail["delivery"], want)
+		}
+	}
+	if len(fs.events) != 3 {
+		t.Errorf("%d events with every send audited, want 3", len(fs.events))
+	}
 }
 
 func TestRequestApprovalFailingChannelDoesNotBlockOthers(t *testing.T) {
@@ -657,6 +672,40 @@ func TestRequestApprovalLinkLifetimeCapped(t *testing.T) {
 				if !strings.Contains(email.sent[0].Text, want) {
 					t.Errorf("email does not say %q:\n%s", want, email.sent[0].Text)
 				}
+			}
+		})
+	}
+}
+
+func TestSendBudget(t *testing.T) {
+	tests := []struct {
+		name     string
+		deadline time.Duration // from now; 0 = none
+		left     int
+		want     time.Duration // upper bound of the budget
+		atLeast  time.Duration
+	}{
+		{"no deadline: the per-send maximum", 0, 3, maxSend, maxSend - time.Second},
+		{"a long deadline: the maximum", time.Minute, 2, maxSend, maxSend - time.Second},
+		{"a short deadline shared by the sends left", 10 * time.Second, 4, 2 * time.Second, 1500 * time.Millisecond},
+		{"past the reserve: a floor, so the send still fails fast", time.Second, 5, 100 * time.Millisecond, 50 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			if tt.deadline > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tt.deadline)
+				defer cancel()
+			}
+			got, cancel := sendBudget(ctx, tt.left)
+			defer cancel()
+			d, ok := got.Deadline()
+			if !ok {
+				t.Fatal("no deadline on the send")
+			}
+			if b := time.Until(d); b > tt.want || b < tt.atLeast {
+				t.Fatalf("budget %v, want between %v and %v", b, tt.atLeast, tt.want)
 			}
 		})
 	}

@@ -79,3 +79,28 @@ func TestApproverAtTwoLevels(t *testing.T) {
 		t.Fatalf("with distinct_approvers: %v", err)
 	}
 }
+
+func TestExecutionBound(t *testing.T) {
+	doc := func(maxDuration, ahead string) string {
+		return `resources:
+  - name: db
+    target:
+      role_arn: arn:aws:iam::123456789012:role/db
+    requesters: ["arn:aws:sts::123456789012:assumed-role/Eng/*"]
+    max_duration: ` + maxDuration + `
+    start: {allow_future: true, max_ahead: ` + ahead + `}
+    approval:
+      levels:
+        - approvers: [{email: carol@example.com}]
+          timeout: 24h
+          escalate_to: [{email: dave@example.com}]
+`
+	}
+	if _, err := Parse([]byte(doc("8000h", "400h"))); err != nil {
+		t.Fatalf("a request of 8400h plus two days of levels fits a year: %v", err)
+	}
+	_, err := Parse([]byte(doc("8000h", "600h")))
+	if err == nil || !strings.Contains(err.Error(), "resources[0].max_duration: with start.max_ahead and the levels' timeouts a request could take 8648h0m0s") {
+		t.Fatalf("8648h: %v", err)
+	}
+}

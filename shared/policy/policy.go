@@ -463,11 +463,39 @@ func (v *validator) resource(r *Resource) {
 		v.level(r, j)
 	}
 	v.distinctLevels(r)
+	v.executionBound(r)
 	for j := range r.AutoApprove {
 		v.autoRule(&r.AutoApprove[j], j)
 	}
 	if bg := r.BreakGlass; bg != nil && (bg.ReasonMinLength < 1 || bg.ReasonMinLength > MaxReasonLength) {
 		v.add(v.at("break_glass", "reason_min_length"), "must be between 1 and %d", MaxReasonLength)
+	}
+}
+
+// MaxExecution bounds how long one request's workflow may run: Step
+// Functions ends a Standard workflow execution after one year (Step
+// Functions Developer Guide, "Step Functions service quotas": maximum
+// execution time), which would end a grant's Hold without its revoke. A
+// week of margin covers retries and the revoke itself.
+const MaxExecution = 358 * 24 * time.Hour
+
+// executionBound refuses a resource whose longest request would outlive
+// an execution: the furthest start, every level waiting its timeout (twice
+// where it escalates), and the longest grant.
+func (v *validator) executionBound(r *Resource) {
+	total := r.MaxDuration.Std()
+	if r.Start != nil && r.Start.AllowFuture {
+		total += r.Start.MaxAhead.Std()
+	}
+	for _, l := range r.Approval.Levels {
+		wait := l.Timeout.Std()
+		if len(l.EscalateTo) > 0 {
+			wait *= 2
+		}
+		total += wait
+	}
+	if total > MaxExecution {
+		v.add(v.at("max_duration"), "with start.max_ahead and the levels' timeouts a request could take %s, longer than the %s one request's workflow may run (Step Functions ends an execution after a year)", total, MaxExecution)
 	}
 }
 

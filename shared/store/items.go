@@ -273,6 +273,7 @@ type linkItem struct {
 	TTL         int64  `dynamodbav:"ttl"`
 	UsedAt      string `dynamodbav:"used_at,omitempty"`
 	UsedOutcome string `dynamodbav:"used_outcome,omitempty"`
+	OpenedAt    string `dynamodbav:"opened_at,omitempty"`
 }
 
 // idempotencyItem remembers which request an idempotency key created.

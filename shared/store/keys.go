@@ -37,6 +37,7 @@ const (
 	attrTaskToken = "task_token"
 	attrLevel     = "level"
 	attrUsedAt    = "used_at"
+	attrOpenedAt  = "opened_at"
 	attrUsedBy    = "used_outcome"
 	attrRequestID = "request_id"
 	attrVersion   = "version"

@@ -974,6 +974,41 @@ func TestRequestApprovalStoresTokenAndLinks(t *testing.T) {
 	}
 }
 
+// TestLinkOpenedOnce: the first load of a link's page is one event;
+// reloads (a person, a scanner, a flood) write nothing more.
+func TestLinkOpenedOnce(t *testing.T) {
+	s := newStore()
+	ctx := testContext(t)
+	r := mustCreate(t, s, unique(t, "alice"), t0)
+	at := t0.Add(time.Second)
+	links := newLinks(t, r.ID, 1, at, time.Hour)
+	if err := s.RequestApproval(ctx, r, 0, "tok", links, at); err != nil {
+		t.Fatalf("RequestApproval: %v", err)
+	}
+	for i := 0; i < 3; i++ {
+		l, err := s.GetLink(ctx, links[0].Hash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (l.OpenedAt != nil) != (i > 0) {
+			t.Fatalf("load %d: OpenedAt = %v", i, l.OpenedAt)
+		}
+		ev := access.Event{Type: access.EventLinkOpened, Actor: l.Approver, At: at.Add(time.Duration(i+1) * time.Second), Detail: map[string]string{"level": "0"}}.About(r)
+		if err := s.LinkOpened(ctx, l, ev); err != nil {
+			t.Fatalf("LinkOpened %d: %v", i, err)
+		}
+	}
+	opened := 0
+	for _, ev := range history(t, s, r.ID) {
+		if ev.Type == access.EventLinkOpened {
+			opened++
+		}
+	}
+	if opened != 1 {
+		t.Fatalf("%d link_opened events after three loads, want 1", opened)
+	}
+}
+
 func TestDecideThroughLinks(t *testing.T) {
 	s := newStore()
 	at := stepAt(0)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -175,6 +176,8 @@ type Link struct {
 	ExpiresAt   time.Time
 	UsedAt      *time.Time
 	UsedOutcome access.Status
+	// OpenedAt is when the link's page was first loaded.
+	OpenedAt *time.Time
 }
 
 // RequestApproval records that a level's approvers were asked: it stores
@@ -279,5 +282,45 @@ func (s *Store) GetLink(ctx context.Context, hash string) (*Link, error) {
 		}
 		l.UsedAt = &t
 	}
+	if it.OpenedAt != "" {
+		t, err := parseTime(it.OpenedAt)
+		if err != nil {
+			return nil, fmt.Errorf("link opened_at: %w", err)
+		}
+		l.OpenedAt = &t
+	}
 	return l, nil
+}
+
+// LinkOpened records the first load of a live link's page: it marks the
+// link opened and appends ev (link_opened) in one write, only if the
+// link was never opened, so reloads and scanners fetching it again add
+// nothing to the trail.
+func (s *Store) LinkOpened(ctx context.Context, l *Link, ev access.Event) error {
+	put, err := s.putEvent(ctx, ev)
+	if err != nil {
+		return err
+	}
+	cond := expression.AttributeExists(expression.Name(attrPK)).
+		And(expression.AttributeNotExists(expression.Name(attrOpenedAt)))
+	expr, err := expression.NewBuilder().WithCondition(cond).
+		WithUpdate(expression.Set(expression.Name(attrOpenedAt), expression.Value(formatTime(ev.At)))).Build()
+	if err != nil {
+		return fmt.Errorf("link opened: build expression: %w", err)
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Update: &types.Update{
+			TableName: &s.table, Key: key(linkPK(l.Hash), skLink),
+			UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		}},
+		put,
+	}})
+	if conditionFailed(err, 0) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("link opened %s: %w", l.RequestID, err)
+	}
+	return nil
 }

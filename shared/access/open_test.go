@@ -2,6 +2,7 @@ package access
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -9,44 +10,9 @@ import (
 	"github.com/jitaccess/jit/shared/policy"
 )
 
-const rulesPolicy = `resources:
-  - name: db
-    target:
-      role_arn: arn:aws:iam::123456789012:role/db
-    requesters: ["*@example.com", "arn:aws:sts::123456789012:assumed-role/CI/*"]
-    max_duration: 8h
-    ticket:
-      required: true
-      pattern: "^INC-[0-9]+$"
-      url: https://tracker.example.com/browse/{ticket}
-    start:
-      allow_future: true
-      max_ahead: 24h
-    approval:
-      levels:
-        - approvers:
-            - email: carol@example.com
-    auto_approve:
-      - name: short-ci
-        max_duration: 30m
-        requesters: ["arn:aws:sts::123456789012:assumed-role/CI/*"]
-      - name: office-hours
-        window: {days: [mon, tue, wed, thu, fri], start: "09:00", end: "17:00", timezone: Europe/Berlin}
-      - name: night-shift
-        window: {days: [sat], start: "22:00", end: "06:00", timezone: UTC}
-`
+var rulesPolicy = fixture("../policy/testdata/rules.yaml")
 
-const validPolicy = `resources:
-  - name: db
-    target:
-      role_arn: arn:aws:iam::123456789012:role/db
-    requesters: ["*"]
-    max_duration: 1h
-    approval:
-      levels:
-        - approvers:
-            - email: a@example.com
-`
+var validPolicy = fixture("../policy/testdata/valid.yaml")
 
 func TestAutoApproval(t *testing.T) {
 	doc, err := policy.Parse([]byte(rulesPolicy))
@@ -114,45 +80,18 @@ func TestDirectoryBindsApprovers(t *testing.T) {
 	}
 }
 
-const openPolicy = `resources:
-  - name: db
-    target:
-      role_arn: arn:aws:iam::123456789012:role/db
-    requesters: ["arn:aws:sts::123456789012:assumed-role/Engineer/*"]
-    min_duration: 1m
-    default_duration: 10m
-    max_duration: 1h
-    reason_min_length: 5
-    approval:
-      levels:
-        - approvers:
-            - email: carol@example.com
-            - email: alice@example.com
-  - name: solo
-    target:
-      role_arn: arn:aws:iam::123456789012:role/solo
-    requesters: ["*"]
-    max_duration: 1h
-    approval:
-      levels:
-        - approvers:
-            - email: ops@example.com
-              principal: arn:aws:sts::123456789012:assumed-role/Ops/*
-  - name: sso
-    target:
-      provider: identity_center
-      instance_arn: arn:aws:sso:::instance/ssoins-1234567890abcdef
-      permission_set_arn: arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-1234567890abcdef
-      account_id: "123456789012"
-    requesters: ["*@example.com", "arn:aws:sts::123456789012:assumed-role/CI/*"]
-    max_duration: 1h
-    approval:
-      levels:
-        - approvers:
-            - email: carol@example.com
-identities:
-  trusted_roles: ["arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_*"]
-`
+// openPolicy has a resource with two approvers, one whose only approver
+// is bound to a principal, and an Identity Center resource.
+var openPolicy = fixture("testdata/open.yaml")
+
+// fixture reads a file of testdata.
+func fixture(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
 
 const alice = "arn:aws:sts::123456789012:assumed-role/Engineer/alice@example.com"
 

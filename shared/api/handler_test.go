@@ -1,51 +1,22 @@
 package api
 
 import (
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
 )
 
-const testPolicy = `resources:
-  - name: db
-    target:
-      role_arn: arn:aws:iam::123456789012:role/db
-    requesters: ["arn:aws:sts::123456789012:assumed-role/Engineer/*"]
-    min_duration: 1m
-    default_duration: 10m
-    max_duration: 1h
-    reason_min_length: 5
-    approval:
-      levels:
-        - approvers:
-            - email: carol@example.com
-            - email: alice@example.com
-  - name: solo
-    target:
-      role_arn: arn:aws:iam::123456789012:role/solo
-    requesters: ["*"]
-    max_duration: 1h
-    approval:
-      levels:
-        - approvers:
-            - email: ops@example.com
-              principal: arn:aws:sts::123456789012:assumed-role/Ops/*
-  - name: sso
-    target:
-      provider: identity_center
-      instance_arn: arn:aws:sso:::instance/ssoins-1234567890abcdef
-      permission_set_arn: arn:aws:sso:::permissionSet/ssoins-1234567890abcdef/ps-1234567890abcdef
-      account_id: "123456789012"
-    requesters: ["*@example.com", "arn:aws:sts::123456789012:assumed-role/CI/*"]
-    max_duration: 1h
-    approval:
-      levels:
-        - approvers:
-            - email: carol@example.com
-identities:
-  trusted_roles: ["arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_*"]
-`
+// testPolicy is access's: a resource with two approvers, one whose only
+// approver is bound to a principal, and an Identity Center resource.
+var testPolicy = func() string {
+	b, err := os.ReadFile("../access/testdata/open.yaml")
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
 
 const alice = "arn:aws:sts::123456789012:assumed-role/Engineer/alice@example.com"
 

@@ -29,17 +29,17 @@ func TestParseSample(t *testing.T) {
 	}
 }
 
-const valid = `resources:
-  - name: db
-    target:
-      role_arn: arn:aws:iam::123456789012:role/db
-    requesters: ["*"]
-    max_duration: 1h
-    approval:
-      levels:
-        - approvers:
-            - email: a@example.com
-`
+// valid is the smallest valid policy; tests edit it.
+var valid = fixture("testdata/valid.yaml")
+
+// fixture reads a file of testdata.
+func fixture(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
 
 func TestParseErrors(t *testing.T) {
 	tests := []struct {

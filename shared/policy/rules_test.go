@@ -83,32 +83,8 @@ func TestParseChainAndRuleErrors(t *testing.T) {
 	}
 }
 
-const rulesPolicy = `resources:
-  - name: db
-    target:
-      role_arn: arn:aws:iam::123456789012:role/db
-    requesters: ["*@example.com", "arn:aws:sts::123456789012:assumed-role/CI/*"]
-    max_duration: 8h
-    ticket:
-      required: true
-      pattern: "^INC-[0-9]+$"
-      url: https://tracker.example.com/browse/{ticket}
-    start:
-      allow_future: true
-      max_ahead: 24h
-    approval:
-      levels:
-        - approvers:
-            - email: carol@example.com
-    auto_approve:
-      - name: short-ci
-        max_duration: 30m
-        requesters: ["arn:aws:sts::123456789012:assumed-role/CI/*"]
-      - name: office-hours
-        window: {days: [mon, tue, wed, thu, fri], start: "09:00", end: "17:00", timezone: Europe/Berlin}
-      - name: night-shift
-        window: {days: [sat], start: "22:00", end: "06:00", timezone: UTC}
-`
+// rulesPolicy has a ticket rule, scheduled starts and auto-approve rules.
+var rulesPolicy = fixture("testdata/rules.yaml")
 
 func TestTicketAndStart(t *testing.T) {
 	doc, err := Parse([]byte(rulesPolicy))

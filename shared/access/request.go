@@ -46,6 +46,10 @@ type Request struct {
 	// TaskToken is the workflow task waiting on the current level, if
 	// any. It completes a workflow step, so it never leaves the service.
 	TaskToken string `json:"-"`
+	// HoldToken is the workflow task holding active access, once the
+	// grant has handed over to it: revoke and extend signal it. Like the
+	// task token it never leaves the service.
+	HoldToken string `json:"-"`
 	// RevokeRequestedBy is who asked to end active access early.
 	RevokeRequestedBy string `json:"revoke_requested_by,omitempty"`
 }

@@ -92,7 +92,7 @@ func TestSessionNameIsNotIdentity(t *testing.T) {
 	expires := now.Add(time.Hour)
 	active := func(status access.Status) *access.Request {
 		return &access.Request{ID: id, Resource: "db", Requester: bob, Status: status, Duration: time.Hour,
-			GrantedAt: &now, ExpiresAt: &expires,
+			GrantedAt: &now, ExpiresAt: &expires, HoldToken: "hold-token",
 			Chain: []access.Level{{Approvers: []string{"carol@example.com"}, MinApprovals: 1}}}
 	}
 	tests := []struct {

@@ -31,7 +31,8 @@ func (h *Handler) cancel(ctx context.Context, caller, id string) (events.APIGate
 	if !a.MayCancel(r, requester) {
 		return events.APIGatewayV2HTTPResponse{}, forbidden("the requester or an admin can cancel a pending request; once it is approved, its approvers can too")
 	}
-	if err := h.Store.End(ctx, id, access.Cancelled, h.Now().UTC(), caller, nil); err != nil {
+	now := h.Now().UTC()
+	if err := h.Store.End(ctx, id, access.Cancelled, now, caller, nil); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
 	// Release a waiting approval task, then stop the execution; either
@@ -45,9 +46,8 @@ func (h *Handler) cancel(ctx context.Context, caller, id string) (events.APIGate
 	if err := h.Workflow.Stop(ctx, id, "cancelled by "+caller); err != nil {
 		h.Logger.ErrorContext(ctx, "stop execution", "request", id, "error", err.Error())
 	}
-	if r, err = h.Store.GetRequest(ctx, id); err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
+	// The answer is what End wrote, not a read of it.
+	r.Status, r.UpdatedAt, r.EndedAt, r.TaskToken = access.Cancelled, now, &now, ""
 	return jsonResponse(http.StatusOK, view(r, nil)), nil
 }
 
@@ -251,15 +251,8 @@ func (h *Handler) visible(ctx context.Context, caller, id string) (*access.Reque
 	return r, a, requester, nil
 }
 
-// signalHold wakes the active request's Hold task with a signal.
-func (h *Handler) signalHold(ctx context.Context, r *access.Request, s workflow.Signal) error {
-	token, err := h.Store.HoldToken(ctx, r.ID)
-	if err != nil {
-		return err
-	}
-	if token == "" {
-		return &access.Error{Kind: access.KindBusy, Message: fmt.Sprintf("request %s is still being granted; retry in a few seconds", r.ID)}
-	}
+// signal wakes the active request's Hold task, named by token, with s.
+func (h *Handler) signal(ctx context.Context, r *access.Request, token string, s workflow.Signal) error {
 	if err := h.Workflow.Signal(ctx, token, s); err != nil {
 		if errors.Is(err, workflow.ErrTaskGone) {
 			return &access.Error{Kind: access.KindBusy, Message: fmt.Sprintf("request %s is changing right now (ending, or another revoke or extension); check it and retry", r.ID)}
@@ -353,21 +346,21 @@ func (h *Handler) extend(ctx context.Context, caller, id string, req events.APIG
 		}
 	}
 	// Until the grant has handed over to its Hold task there is nothing to
-	// signal: say so before recording anything, so a retry is safe.
-	if token, err := h.Store.HoldToken(ctx, id); err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	} else if token == "" {
-		return events.APIGatewayV2HTTPResponse{}, &access.Error{Kind: access.KindBusy, Message: fmt.Sprintf("request %s is still being granted; nothing was changed, retry in a few seconds", id)}
+	// signal: say so before recording anything, so a retry is safe. The
+	// token read with the request is the one signalled after the write.
+	token := r.HoldToken
+	if token == "" {
+		return events.APIGatewayV2HTTPResponse{}, &access.Error{Kind: access.KindBusy,
+			Message: fmt.Sprintf("request %s is still being granted; nothing was changed, retry in a few seconds", id)}
 	}
 	until := r.ExpiresAt.Add(by)
 	if err := h.Store.Extend(ctx, r, *r.ExpiresAt, until, total, caller, now); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
-	if err := h.signalHold(ctx, r, workflow.Signal{Action: workflow.SignalExtend, By: caller}); err != nil {
+	if err := h.signal(ctx, r, token, workflow.Signal{Action: workflow.SignalExtend, By: caller}); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
-	if r, err = h.Store.GetRequest(ctx, id); err != nil {
-		return events.APIGatewayV2HTTPResponse{}, err
-	}
+	// The answer is what Extend wrote, not a read of it.
+	r.ExpiresAt, r.Duration, r.UpdatedAt = &until, total, now
 	return jsonResponse(http.StatusOK, view(r, nil)), nil
 }

@@ -147,6 +147,7 @@ func (it requestItem) request() (*access.Request, error) {
 		BreakGlass:        it.BreakGlass,
 		AutoApprovedBy:    it.AutoApprovedBy,
 		TaskToken:         it.TaskToken,
+		HoldToken:         it.HoldToken,
 		RevokeRequestedBy: it.RevokeRequestedBy,
 	}
 	for _, l := range it.Chain {

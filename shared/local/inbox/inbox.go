@@ -44,7 +44,19 @@ type Inbox struct {
 	mu   sync.Mutex
 	seen map[string]bool
 	msgs []Message
+
+	// polling serializes reads of the emulator; lastRead is when the
+	// last one started.
+	polling  sync.Mutex
+	lastRead time.Time
 }
+
+// MinPollInterval is how soon after a read of the emulator another Poll
+// reads again; one sooner returns what that read found. moto serializes
+// its whole state for each read, so many waiters polling at once (tests
+// waiting for their emails, the cloud's own poller) would otherwise keep
+// it busy and slow every other call.
+const MinPollInterval = 500 * time.Millisecond
 
 // New reads from the emulator (moto) at baseURL.
 func New(baseURL string, log *slog.Logger) *Inbox {
@@ -75,8 +87,17 @@ type motoData struct {
 	} `json:"sns"`
 }
 
-// Poll reads the emulator once and records new messages.
+// Poll records new messages: it reads the emulator, unless a read started
+// less than MinPollInterval ago (concurrent calls wait for the one under
+// way and share it).
 func (in *Inbox) Poll(ctx context.Context) error {
+	in.polling.Lock()
+	defer in.polling.Unlock()
+	start := in.now()
+	if start.Sub(in.lastRead) < MinPollInterval {
+		return nil
+	}
+	in.lastRead = start
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, in.emulator+"/moto-api/data.json", nil)
 	if err != nil {
 		return err

@@ -16,9 +16,10 @@ import (
 // fakeMoto serves /moto-api/data.json with what the test put there, in
 // moto's shape (service → model → instances).
 type fakeMoto struct {
-	mu  sync.Mutex
-	ses []map[string]any
-	sms []map[string]any
+	mu    sync.Mutex
+	ses   []map[string]any
+	sms   []map[string]any
+	reads int
 }
 
 func (f *fakeMoto) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -28,6 +29,7 @@ func (f *fakeMoto) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.reads++
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"ses":      map[string]any{"Message": f.ses, "Template": []any{}},
 		"sns":      map[string]any{"SMS": f.sms, "Topic": []any{}, "Subscription": []any{}},
@@ -125,5 +127,37 @@ func TestEmptyInboxIsEmptyList(t *testing.T) {
 	in.ServeHTTP(rec, httptest.NewRequest("GET", "/_local/inbox.json", nil))
 	if strings.TrimSpace(rec.Body.String()) != "[]" {
 		t.Errorf("empty inbox = %q", rec.Body)
+	}
+}
+
+// TestPollsShareReads: many waiters polling at once, and polls in quick
+// succession, read the emulator once per MinPollInterval.
+func TestPollsShareReads(t *testing.T) {
+	moto := &fakeMoto{}
+	srv := httptest.NewServer(moto)
+	defer srv.Close()
+	in := New(srv.URL, slog.New(slog.DiscardHandler))
+	now := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	var clock sync.Mutex
+	in.now = func() time.Time { clock.Lock(); defer clock.Unlock(); return now }
+	var wg sync.WaitGroup
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := in.Poll(context.Background()); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if moto.reads != 1 {
+		t.Fatalf("20 concurrent polls read the emulator %d times, want 1", moto.reads)
+	}
+	clock.Lock()
+	now = now.Add(MinPollInterval)
+	clock.Unlock()
+	if err := in.Poll(context.Background()); err != nil || moto.reads != 2 {
+		t.Fatalf("a poll MinPollInterval later: %v, reads %d, want 2", err, moto.reads)
 	}
 }

@@ -9,13 +9,15 @@
 // AWS would (unsigned, tampered, wrong scope, skewed) instead of trusting any
 // caller.
 //
-// The canonical request is built the way AWS builds it for services other than
-// S3: the request path is URI-encoded a second time, the query string is
-// decoded, re-encoded and sorted, and only the headers named in SignedHeaders
-// take part. Some clients do not follow that to the letter (curl 7.88's
-// --aws-sigv4 signs the path and query string exactly as sent), so Verify also
-// accepts a signature over the path and query string as they appeared on the
-// wire. Every accepted form covers the exact bytes of the request target, so
+// A request is first signed again with the SDK's own signer
+// (aws-sdk-go-v2/aws/signer/v4), reduced to its target and the headers it
+// signed: that is how every SDK client signs, the way AWS builds the
+// canonical request for services other than S3 (the path URI-encoded a
+// second time, the query decoded, re-encoded and sorted). Some clients do
+// not follow that to the letter (curl 7.88's --aws-sigv4 signs the path
+// and query string exactly as sent, and signs headers the SDK leaves out),
+// so when the SDK's signature differs Verify also accepts a signature over
+// the path and query string as they appeared on the wire (canonical.go). Every accepted form covers the exact bytes of the request target, so
 // this leniency does not let a tampered request through.
 //
 // Errors are *Error values whose Code and Message mirror what API Gateway

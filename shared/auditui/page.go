@@ -186,29 +186,10 @@ func render(status int, p page) events.APIGatewayV2HTTPResponse {
 // inside its own region, never the page), meets WCAG AA contrast (see
 // TestPageContrast), shows focus and labels every field. Inline styles
 // only: the CSP allows nothing else.
-var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{"who": who}).Parse(`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<meta name="color-scheme" content="light">
-<title>{{.Title}} · jit</title>
+var pageTemplate = htmlpage.Parse("page", template.FuncMap{"who": who}, `{{template "head" .}}
 <style>
-*{box-sizing:border-box}
-html{-webkit-text-size-adjust:100%;text-size-adjust:100%}
-body{margin:0;font:1.0625rem/1.5 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;background:#f4f5f7;color:#1b1f24}
 main{max-width:76rem;margin:0 auto;padding:.75rem 1rem 2rem}
-.brand{margin:0;font-size:.875rem;font-weight:700;letter-spacing:.04em;color:#57606a;overflow-wrap:anywhere}
-h1{font-size:1.5rem;line-height:1.25;margin:.125rem 0 .75rem;overflow-wrap:anywhere}
 h2{font-size:1.125rem;margin:0 0 .5rem}
-.card{background:#fff;border-radius:.75rem;padding:1rem 1.125rem;box-shadow:0 1px 3px rgba(27,31,36,.15);margin:0 0 .75rem}
-.note{border-left:.375rem solid #57606a;padding:.75rem 1rem;margin:0 0 .75rem;background:#fff;border-radius:.5rem;box-shadow:0 1px 3px rgba(27,31,36,.15);overflow-wrap:anywhere}
-.good{border-color:#1a7f37}.bad{border-color:#cf222e}.warn{border-color:#9a6700}
-dl{margin:0}
-dt{color:#57606a;font-size:.875rem;margin:.5rem 0 0}
-dt:first-child{margin-top:0}
-dd{margin:0;overflow-wrap:anywhere}
 @media (min-width:30rem){dl.facts{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.375rem 1rem;align-items:baseline}dl.facts dt{margin:0}}
 .fields{display:grid;grid-template-columns:minmax(0,1fr);gap:.75rem}
 @media (min-width:48rem){.fields{grid-template-columns:repeat(2,minmax(0,1fr))}}
@@ -237,9 +218,7 @@ ol.events{list-style:none;margin:0;padding:0}
 ol.events li{border-left:.25rem solid #d0d7de;padding:.25rem 0 .75rem .75rem;margin:0 0 .25rem}
 .small{font-size:.875rem;color:#57606a;overflow-wrap:anywhere}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.9375em;background:#eaeef2;padding:0 .25rem;border-radius:.25rem;overflow-wrap:anywhere}
-a{color:#0969da;text-underline-offset:.15em}
 .pager{display:flex;flex-wrap:wrap;gap:.75rem;margin:.75rem 0 0}
-:focus-visible{outline:.1875rem solid #0969da;outline-offset:.125rem}
 button:focus-visible,.button:focus-visible{outline-offset:.25rem}
 input:focus-visible,select:focus-visible{border-color:#0969da}
 </style>
@@ -352,4 +331,4 @@ input:focus-visible,select:focus-visible{border-color:#0969da}
 {{if .BackURL}}{{if not .TooLarge}}<p><a href="{{.BackURL}}">Back to the search</a></p>{{end}}{{else if .Back}}<p><a href="/audit">Back to the search</a></p>{{end}}
 {{if .Principal}}<form method="post" action="/audit/logout" class="signout" aria-label="Sign out"><button class="secondary" type="submit">Sign out</button></form>{{end}}
 </main></body></html>
-`))
+`)

@@ -2,7 +2,6 @@ package decision
 
 import (
 	"fmt"
-	"html/template"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -71,31 +70,12 @@ func render(status int, p page) events.APIGatewayV2HTTPResponse {
 // pageTemplate is mobile first (one column, full-width controls, 48px
 // buttons), meets WCAG AA contrast (see TestPageContrast) and shows focus.
 // It may use inline styles only: the CSP allows nothing else.
-var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<meta name="color-scheme" content="light">
-<title>{{.Title}} · jit</title>
+var pageTemplate = htmlpage.Parse("page", nil, `{{template "head" .}}
 <style>
-*{box-sizing:border-box}
-html{-webkit-text-size-adjust:100%;text-size-adjust:100%}
-body{margin:0;font:1.0625rem/1.5 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;background:#f4f5f7;color:#1b1f24}
 main{max-width:36rem;margin:0 auto;padding:.75rem 1rem 2rem}
-.brand{margin:0;font-size:.875rem;font-weight:700;letter-spacing:.04em;color:#57606a}
-h1{font-size:1.5rem;line-height:1.25;margin:.125rem 0 .75rem}
-.card{background:#fff;border-radius:.75rem;padding:1rem 1.125rem;box-shadow:0 1px 3px rgba(27,31,36,.15);margin:0 0 .75rem}
 .who{margin:0 0 .5rem;font-size:1.125rem;line-height:1.35;overflow-wrap:anywhere}
 .level{display:inline-block;margin:0 0 .75rem;padding:.25rem .625rem;border-radius:.5rem;background:#ddf4ff;color:#0a3069;font-weight:600;font-size:.9375rem}
-dl{margin:0}
-dt{color:#57606a;font-size:.875rem;margin:.5rem 0 0}
-dt:first-child{margin-top:0}
-dd{margin:0;overflow-wrap:anywhere}
 @media (min-width:30rem){dl{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.375rem 1rem;align-items:baseline}dt,dt:first-child{margin:0}}
-.note{border-left:.375rem solid #57606a;padding:.75rem 1rem;margin:0 0 .75rem;background:#fff;border-radius:.5rem;box-shadow:0 1px 3px rgba(27,31,36,.15)}
-.good{border-color:#1a7f37}.bad{border-color:#cf222e}.warn{border-color:#9a6700}
 form{margin:0}
 .buttons{display:flex;flex-direction:column;gap:.75rem}
 @media (min-width:22rem){.buttons{flex-direction:row}}
@@ -112,8 +92,6 @@ textarea{display:block;width:100%;font:inherit;color:inherit;background:#fff;pad
 .quote{margin:0;padding:0 0 0 .625rem;border-left:.25rem solid #8c959f}
 .meta{font-size:.9375rem}
 .meta h2{font-size:1rem;margin:0 0 .25rem}
-a{color:#0969da;text-underline-offset:.15em}
-:focus-visible{outline:.1875rem solid #0969da;outline-offset:.125rem}
 button:focus-visible{outline-offset:.25rem}
 textarea:focus-visible{border-color:#0969da}
 </style>
@@ -161,4 +139,4 @@ textarea:focus-visible{border-color:#0969da}
 </section>
 {{end}}
 </main></body></html>
-`))
+`)

@@ -17,6 +17,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/jitaccess/jit/shared/access"
 )
 
 // client calls the jit API, signing every call with SigV4 for
@@ -254,46 +256,13 @@ func (c *client) getRequest(ctx context.Context, id string) (*request, error) {
 	return &r, nil
 }
 
-// request is an access request as the API shows it. raw keeps the API's
-// JSON so --output json passes on fields this version does not know.
+// request is an access request as the API shows it (access.View). raw
+// keeps the API's JSON so --output json passes on fields this version does
+// not know.
 type request struct {
-	ID             string     `json:"id"`
-	Status         string     `json:"status"`
-	Resource       string     `json:"resource"`
-	Requester      string     `json:"requester"`
-	Duration       string     `json:"duration"`
-	Reason         string     `json:"reason"`
-	PolicyVersion  int        `json:"policy_version"`
-	Target         target     `json:"target"`
-	Approvers      []string   `json:"approvers"`
-	CreatedAt      time.Time  `json:"created_at"`
-	UpdatedAt      time.Time  `json:"updated_at"`
-	DecidedBy      string     `json:"decided_by"`
-	DecidedAt      *time.Time `json:"decided_at"`
-	GrantedAt      *time.Time `json:"granted_at"`
-	ExpiresAt      *time.Time `json:"expires_at"`
-	EndedAt        *time.Time `json:"ended_at"`
-	Ticket         string     `json:"ticket"`
-	TicketURL      string     `json:"ticket_url"`
-	StartAt        *time.Time `json:"start_at"`
-	BreakGlass     bool       `json:"break_glass"`
-	AutoApprovedBy string     `json:"auto_approved_by"`
-	Chain          []level    `json:"chain"`
-	Level          int        `json:"level"`
-	Approvals      int        `json:"approvals"`
-	History        []event    `json:"history"`
+	access.View
 
 	raw json.RawMessage
-}
-
-// level is one approval level of a request's chain.
-type level struct {
-	Name         string   `json:"name"`
-	Approvers    []string `json:"approvers"`
-	EscalateTo   []string `json:"escalate_to"`
-	MinApprovals int      `json:"min_approvals"`
-	Timeout      string   `json:"timeout"`
-	OnTimeout    string   `json:"on_timeout"`
 }
 
 // policyProblem is one problem of an invalid policy document.
@@ -310,17 +279,8 @@ func (p policyProblem) String() string {
 	return fmt.Sprintf("%s: %s", p.Field, p.Message)
 }
 
-type target struct {
-	Provider string `json:"provider"`
-	RoleARN  string `json:"role_arn"`
-	// Identity Center assignments.
-	InstanceARN      string `json:"instance_arn"`
-	PermissionSetARN string `json:"permission_set_arn"`
-	AccountID        string `json:"account_id"`
-}
-
 // describe names what a grant gives.
-func (t target) describe() string {
+func describe(t access.Target) string {
 	switch {
 	case t.RoleARN != "":
 		return t.RoleARN
@@ -328,13 +288,4 @@ func (t target) describe() string {
 		return fmt.Sprintf("permission set %s in account %s", t.PermissionSetARN, t.AccountID)
 	}
 	return t.Provider
-}
-
-type event struct {
-	Type   string            `json:"type"`
-	Actor  string            `json:"actor"`
-	At     time.Time         `json:"at"`
-	From   string            `json:"from"`
-	To     string            `json:"to"`
-	Detail map[string]string `json:"detail"`
 }

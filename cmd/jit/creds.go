@@ -164,7 +164,7 @@ func (a *app) assume(ctx context.Context, s *session, id string, seconds int) (*
 	}
 	if r.Target.RoleARN == "" {
 		e := &exitError{Code: exitUsage, Kind: "no_role",
-			Message: fmt.Sprintf("request %s grants %s, not an IAM role jit can assume", r.ID, r.Target.describe())}
+			Message: fmt.Sprintf("request %s grants %s, not an IAM role jit can assume", r.ID, describe(r.Target))}
 		if r.Target.PermissionSetARN != "" {
 			e.Hint = fmt.Sprintf("an Identity Center assignment is used through the AWS access portal, or with `aws configure sso`\n(account %s, the permission set's name as the role), then `aws sso login`", r.Target.AccountID)
 		}
@@ -194,7 +194,7 @@ func (a *app) assume(ctx context.Context, s *session, id string, seconds int) (*
 
 // notActive explains why a request gives no credentials now.
 func (a *app) notActive(r *request) *exitError {
-	e := &exitError{Code: exitCodeFor(r.Status), Kind: "not_active", Status: r.Status}
+	e := &exitError{Code: exitCodeFor(string(r.Status)), Kind: "not_active", Status: string(r.Status)}
 	switch r.Status {
 	case "pending", "approved":
 		e.Code = exitFailure

@@ -171,7 +171,7 @@ func (a *app) statusLine(r *request) string {
 		}
 		return "expired"
 	}
-	return r.Status
+	return string(r.Status)
 }
 
 // approvedBy names who or what approved: a person, a policy rule, or
@@ -239,7 +239,7 @@ func (a *app) printRequest(w io.Writer, r *request) {
 	row("Request", r.ID)
 	row("Status", a.statusLine(r))
 	res := r.Resource
-	if d := r.Target.describe(); d != "" {
+	if d := describe(r.Target); d != "" {
 		res += "  (" + d + ")"
 	}
 	row("Resource", res)

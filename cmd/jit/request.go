@@ -178,7 +178,7 @@ func (a *app) request(ctx context.Context, o *requestOptions, pos []string) erro
 		if s := nextStep(&r); s != "" {
 			fmt.Fprintf(a.stdout, "\n%s\n", s)
 		}
-		if replayed && final(r.Status) && r.Status != "active" {
+		if replayed && final(string(r.Status)) && r.Status != "active" {
 			fmt.Fprintf(a.stderr, "jit request: note: the request this idempotency key made is %s; to ask again, use a new --idempotency-key\n", r.Status)
 		}
 		return nil

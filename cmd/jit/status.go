@@ -152,7 +152,7 @@ func (a *app) list(ctx context.Context, c *client, want map[string]bool, limit i
 				return nil, "", false, fmt.Errorf("GET /v1/requests: a request is not the JSON jit expects: %w", err)
 			}
 			r.raw = raw
-			if want != nil && !want[r.Status] {
+			if want != nil && !want[string(r.Status)] {
 				continue
 			}
 			out = append(out, &r)
@@ -190,7 +190,7 @@ func (a *app) printList(rows []*request, more bool, statuses string) {
 		case r.EndedAt != nil:
 			until = "ended " + a.relative(*r.EndedAt)
 		}
-		out = append(out, []string{r.ID, r.Status, r.Resource, r.Duration, a.relative(r.CreatedAt), until, truncate(r.Reason, 40)})
+		out = append(out, []string{r.ID, string(r.Status), r.Resource, r.Duration, a.relative(r.CreatedAt), until, truncate(r.Reason, 40)})
 	}
 	table(a.stdout, []string{"ID", "STATUS", "RESOURCE", "DURATION", "CREATED", "ACCESS", "REASON"}, out)
 	if more {

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jitaccess/jit/shared/access"
 )
 
 var waitCommand = &command{
@@ -91,7 +93,7 @@ func (a *app) pollUntil(ctx context.Context, c *client, r *request, timeout time
 	defer cancel()
 	p := &progress{a: a, tty: a.stderrTTY, start: a.now(), id: r.ID}
 	defer p.done()
-	if done(r.Status) && len(r.History) == 0 {
+	if done(string(r.Status)) && len(r.History) == 0 {
 		if got, err := c.getRequest(wctx, r.ID); err == nil {
 			r = got
 		}
@@ -99,7 +101,7 @@ func (a *app) pollUntil(ctx context.Context, c *client, r *request, timeout time
 	p.update(r)
 	interval := a.pollMin
 	failures := 0
-	for !done(r.Status) {
+	for !done(string(r.Status)) {
 		if err := p.sleep(wctx, interval); err != nil {
 			return r, a.waitErr(ctx, r, err)
 		}
@@ -149,7 +151,7 @@ func (a *app) finish(r *request, extra map[string]any, werr error, quiet bool, w
 	if werr != nil && !errors.Is(werr, errDeadline) {
 		return werr
 	}
-	code := exitCodeFor(r.Status)
+	code := exitCodeFor(string(r.Status))
 	if werr != nil {
 		code = exitDeadline
 	}
@@ -176,11 +178,11 @@ func (a *app) printOutcome(r *request, deadline bool, waited time.Duration) {
 			roundDuration(waited), r.ID, a.statusLine(r), r.ID)
 		return
 	}
-	last := lastEvent(r, r.Status)
+	last := lastEvent(r, string(r.Status))
 	switch r.Status {
 	case "active":
 		fmt.Fprintf(w, "Access granted: request %s, %s", r.ID, r.Resource)
-		if d := r.Target.describe(); d != "" {
+		if d := describe(r.Target); d != "" {
 			fmt.Fprintf(w, " (%s)", d)
 		}
 		if r.ExpiresAt != nil {
@@ -221,13 +223,13 @@ func (a *app) printOutcome(r *request, deadline bool, waited time.Duration) {
 }
 
 // lastEvent is the latest history event of a type (zero if none).
-func lastEvent(r *request, typ string) event {
+func lastEvent(r *request, typ string) access.Event {
 	for i := len(r.History) - 1; i >= 0; i-- {
 		if r.History[i].Type == typ {
 			return r.History[i]
 		}
 	}
-	return event{}
+	return access.Event{}
 }
 
 // progress shows a wait: one redrawn line on a terminal, timestamped lines
@@ -250,7 +252,7 @@ var spinner = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "
 
 func (p *progress) update(r *request) {
 	p.last = r
-	key := r.Status + "|" + strings.Join(r.Approvers, ",") + "|" + r.DecidedBy
+	key := string(r.Status) + "|" + strings.Join(r.Approvers, ",") + "|" + r.DecidedBy
 	changed := key != p.lastKey
 	p.lastKey = key
 	if p.tty {
@@ -265,7 +267,7 @@ func (p *progress) update(r *request) {
 	if changed || now.Sub(p.logged) >= 30*time.Second {
 		line := p.a.statusLine(r)
 		if !changed {
-			line = "still " + r.Status + " after " + roundDuration(now.Sub(p.start))
+			line = "still " + string(r.Status) + " after " + roundDuration(now.Sub(p.start))
 		}
 		fmt.Fprintf(p.a.stderr, "%s jit: request %s %s\n", now.UTC().Format(time.RFC3339), r.ID, line)
 		p.logged = now

@@ -382,7 +382,7 @@ func (h *Handler) list(ctx context.Context, caller string, req events.APIGateway
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
-	out := listView{Requests: make([]requestView, 0, len(page.Requests)), NextCursor: page.Next}
+	out := listView{Requests: make([]access.View, 0, len(page.Requests)), NextCursor: page.Next}
 	for _, r := range page.Requests {
 		out.Requests = append(out.Requests, view(r, nil))
 	}

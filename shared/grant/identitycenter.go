@@ -349,16 +349,7 @@ func (w *worker) towardsPresent(ctx context.Context, a *store.Assignment, repair
 			}
 			return w.afterCreation(ctx, st)
 		}
-		st, err := w.p.creationStatus(ctx, w.k, a.OperationID)
-		if err != nil {
-			return nil, false, err
-		}
-		if st == nil {
-			// The service no longer knows the request: look again.
-			a, err = w.set(ctx, store.AssignmentCreating, "", false)
-			return a, false, err
-		}
-		return w.afterCreation(ctx, st)
+		return w.resumeCreation(ctx, a)
 	case store.AssignmentDeleting:
 		// A deletion must finish before the assignment is made again.
 		return w.deleting(ctx, a)
@@ -393,19 +384,26 @@ func (w *worker) towardsAbsent(ctx context.Context, a *store.Assignment) (*store
 			a, err = w.set(ctx, to, "", false)
 			return a, false, err
 		}
-		st, err := w.p.creationStatus(ctx, w.k, a.OperationID)
-		if err != nil {
-			return nil, false, err
-		}
-		if st == nil {
-			a, err = w.set(ctx, store.AssignmentCreating, "", false)
-			return a, false, err
-		}
-		return w.afterCreation(ctx, st)
+		return w.resumeCreation(ctx, a)
 	case store.AssignmentDeleting:
 		return w.deleting(ctx, a)
 	}
 	return nil, false, fmt.Errorf("assignment %s: unknown state %q", w.k, a.State)
+}
+
+// resumeCreation follows a creation this or an earlier holder asked for
+// (a.OperationID): its status decides, and one the service no longer
+// knows starts the creation over.
+func (w *worker) resumeCreation(ctx context.Context, a *store.Assignment) (*store.Assignment, bool, error) {
+	st, err := w.p.creationStatus(ctx, w.k, a.OperationID)
+	if err != nil {
+		return nil, false, err
+	}
+	if st == nil {
+		a, err = w.set(ctx, store.AssignmentCreating, "", false)
+		return a, false, err
+	}
+	return w.afterCreation(ctx, st)
 }
 
 // afterCreation records a creation request's status, waiting a little

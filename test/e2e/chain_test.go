@@ -176,7 +176,7 @@ func TestEscalation(t *testing.T) {
 	t.Parallel()
 	id := ask(t, "alice", map[string]any{"resource": "escalating", "duration": "1m"})
 	linkFor(t, "carol@example.com", id)
-	// Nobody answers: after the 15s level timeout Dave is asked too.
+	// Nobody answers: after the 25s level timeout Dave is asked too.
 	dave := linkFor(t, "dave@example.com", id)
 	if code, body := decide(t, dave, "approve"); code != http.StatusOK {
 		t.Fatalf("escalated approval: %d %s", code, body)

@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/jitaccess/jit/shared/policy"
 )
 
 // Request is one ask for temporary access to one resource.
@@ -135,17 +137,10 @@ func (r *Request) MayApprove(level int, approver string) bool {
 	return false
 }
 
-// Target is what a grant changes. Provider selects the grant provider;
-// the other fields are that provider's parameters.
-type Target struct {
-	Provider string `json:"provider"`
-	RoleARN  string `json:"role_arn,omitempty"`
-	// Identity Center: the instance, permission set and account of the
-	// assignment.
-	InstanceARN      string `json:"instance_arn,omitempty"`
-	PermissionSetARN string `json:"permission_set_arn,omitempty"`
-	AccountID        string `json:"account_id,omitempty"`
-}
+// Target is what a grant changes, as the policy names it: Provider selects
+// the grant provider, the other fields are that provider's parameters. A
+// request keeps a copy of its resource's target as it was when asked.
+type Target = policy.Target
 
 // Event is one immutable entry of a request's audit trail. Resource and
 // Requester repeat the request's so that audit search can find events by

@@ -184,32 +184,29 @@ func (s *Store) consumeLink(l *Link, outcome access.Status, at time.Time) types.
 // *access.ErrTransition or ErrConflict.
 func (s *Store) MoveOn(ctx context.Context, r *access.Request, level int, step access.TimeoutStep, at time.Time) error {
 	id := r.ID
-	names := map[string]string{"#status": attrStatus, "#level": attrLevel, "#updated": attrUpdatedAt, "#escalated": attrEscalated, "#token": attrTaskToken}
-	values := map[string]types.AttributeValue{
-		":pending": &types.AttributeValueMemberS{Value: string(access.Pending)},
-		":level":   &types.AttributeValueMemberN{Value: fmt.Sprint(level)},
-		":now":     timeValue(at),
-	}
-	var expr, typ string
+	cond := expression.Name(attrStatus).Equal(expression.Value(string(access.Pending))).
+		And(expression.Name(attrLevel).Equal(expression.Value(level)))
+	update := expression.Set(expression.Name(attrUpdatedAt), expression.Value(formatTime(at))).
+		Set(expression.Name(attrEscalated), expression.Value(step.Action == access.StepEscalate)).
+		Remove(expression.Name(attrTaskToken))
+	var typ string
 	detail := map[string]string{"level": fmt.Sprint(level)}
-	cond := "#status = :pending AND #level = :level"
 	switch step.Action {
 	case access.StepEscalate:
-		expr = "SET #escalated = :true, #updated = :now REMOVE #token"
-		cond += " AND #escalated = :false"
-		values[":true"] = &types.AttributeValueMemberBOOL{Value: true}
-		values[":false"] = &types.AttributeValueMemberBOOL{Value: false}
+		cond = cond.And(expression.Name(attrEscalated).Equal(expression.Value(false)))
 		typ = access.EventEscalated
 	case access.StepNext:
-		expr = "SET #level = :next, #approvals = :zero, #escalated = :false, #updated = :now REMOVE #token"
-		names["#approvals"] = attrApprovals
-		values[":next"] = &types.AttributeValueMemberN{Value: fmt.Sprint(step.Level)}
-		values[":zero"] = &types.AttributeValueMemberN{Value: "0"}
-		values[":false"] = &types.AttributeValueMemberBOOL{Value: false}
+		update = update.
+			Set(expression.Name(attrLevel), expression.Value(step.Level)).
+			Set(expression.Name(attrApprovals), expression.Value(0))
 		typ = access.EventLevelTimedOut
 		detail["next_level"] = fmt.Sprint(step.Level)
 	default:
 		return fmt.Errorf("move on %s: %q is not a step that keeps the request pending", id, step.Action)
+	}
+	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(update).Build()
+	if err != nil {
+		return fmt.Errorf("move on %s: build expression: %w", id, err)
 	}
 	ev, err := s.putEvent(ctx, access.Event{Type: typ, Actor: access.System, At: at, Detail: detail}.About(r))
 	if err != nil {
@@ -218,8 +215,8 @@ func (s *Store) MoveOn(ctx context.Context, r *access.Request, level int, step a
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Update: &types.Update{
 			TableName: &s.table, Key: key(requestPK(id), skRequest),
-			UpdateExpression: aws.String(expr), ConditionExpression: aws.String(cond),
-			ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+			UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 		}},
 		ev,
 	}})

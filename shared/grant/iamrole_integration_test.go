@@ -177,7 +177,16 @@ func TestIAMRoleTrustConcurrentGrants(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				errs <- do(ctx, g)
+				// A TransientError is retried by the workflow (the ASL's
+				// Retry on TransientError); so it is here, a few times.
+				var err error
+				for attempt := 0; attempt < 3; attempt++ {
+					var te *grant.TransientError
+					if err = do(ctx, g); !errors.As(err, &te) {
+						break
+					}
+				}
+				errs <- err
 			}()
 		}
 		wg.Wait()

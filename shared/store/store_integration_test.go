@@ -1513,3 +1513,42 @@ func TestAuditSessionSignInAndOut(t *testing.T) {
 		}
 	}
 }
+
+// TestMoveOn: a level's timeout escalates once, then moves to the next
+// level; each step only from the state it expects.
+func TestMoveOn(t *testing.T) {
+	s := newStore()
+	ctx := testContext(t)
+	r := mustCreate(t, s, unique(t, "alice"), t0)
+	at := t0.Add(time.Minute)
+	if err := s.RequestApproval(ctx, r, 0, "tok-0", newLinks(t, r.ID, 1, at, time.Hour), at); err != nil {
+		t.Fatalf("RequestApproval: %v", err)
+	}
+	if err := s.MoveOn(ctx, r, 0, access.TimeoutStep{Action: access.StepEscalate, Level: 0}, at.Add(time.Second)); err != nil {
+		t.Fatalf("escalate: %v", err)
+	}
+	raw := rawItem(t, emu.table, "REQ#"+r.ID, "REQUEST")
+	if raw["escalated"] != true || raw["level"] != float64(0) || raw["task_token"] != nil {
+		t.Fatalf("after escalation: escalated %v level %v token %v", raw["escalated"], raw["level"], raw["task_token"])
+	}
+	if err := s.MoveOn(ctx, r, 0, access.TimeoutStep{Action: access.StepEscalate, Level: 0}, at.Add(2*time.Second)); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("escalating twice = %v, want ErrConflict", err)
+	}
+	if err := s.MoveOn(ctx, r, 0, access.TimeoutStep{Action: access.StepNext, Level: 1}, at.Add(3*time.Second)); err != nil {
+		t.Fatalf("next level: %v", err)
+	}
+	raw = rawItem(t, emu.table, "REQ#"+r.ID, "REQUEST")
+	if raw["escalated"] != false || raw["level"] != float64(1) || raw["approvals"] != float64(0) {
+		t.Fatalf("after moving on: escalated %v level %v approvals %v", raw["escalated"], raw["level"], raw["approvals"])
+	}
+	if err := s.MoveOn(ctx, r, 0, access.TimeoutStep{Action: access.StepNext, Level: 1}, at.Add(4*time.Second)); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("moving on from a level the request left = %v, want ErrConflict", err)
+	}
+	var types []string
+	for _, ev := range history(t, s, r.ID) {
+		types = append(types, ev.Type)
+	}
+	if got := strings.Join(types, " "); got != "created approval_requested escalated level_timed_out" {
+		t.Fatalf("history = %s", got)
+	}
+}

@@ -1544,11 +1544,11 @@ func TestMoveOn(t *testing.T) {
 	if err := s.MoveOn(ctx, r, 0, access.TimeoutStep{Action: access.StepNext, Level: 1}, at.Add(4*time.Second)); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("moving on from a level the request left = %v, want ErrConflict", err)
 	}
-	var types []string
+	var kinds []string
 	for _, ev := range history(t, s, r.ID) {
-		types = append(types, ev.Type)
+		kinds = append(kinds, ev.Type)
 	}
-	if got := strings.Join(types, " "); got != "created approval_requested escalated level_timed_out" {
+	if got := strings.Join(kinds, " "); got != "created approval_requested escalated level_timed_out" {
 		t.Fatalf("history = %s", got)
 	}
 }

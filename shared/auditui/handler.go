@@ -24,6 +24,7 @@ type Store interface {
 	History(ctx context.Context, id string) ([]access.Event, error)
 	GetRequest(ctx context.Context, id string) (*access.Request, error)
 	RedeemSignIn(ctx context.Context, signInHash, sessionHash string, at, sessionExpires time.Time) (string, error)
+	CheckSignIn(ctx context.Context, signInHash string, at time.Time) error
 	AuditSession(ctx context.Context, sessionHash string, at time.Time) (string, error)
 	EndAuditSession(ctx context.Context, sessionHash string, at time.Time) error
 }
@@ -67,7 +68,7 @@ const (
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	switch req.RouteKey {
 	case "GET /audit/session/{token}":
-		return h.confirmSignIn(req), nil
+		return h.confirmSignIn(ctx, req), nil
 	case "POST /audit/session/{token}":
 		return h.signIn(ctx, req), nil
 	case "POST /audit/logout":
@@ -96,9 +97,20 @@ func spentSignIn(req events.APIGatewayV2HTTPRequest) page {
 // confirmSignIn answers a GET of a sign-in link with a button that signs
 // in. It spends nothing: link previewers in chats and mail scanners fetch
 // links, and must not take the session.
-func (h *Handler) confirmSignIn(req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
-	if _, err := link.Parse(req.PathParameters["token"]); err != nil {
+func (h *Handler) confirmSignIn(ctx context.Context, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+	in, err := link.Parse(req.PathParameters["token"])
+	if err != nil {
 		return render(http.StatusNotFound, spentSignIn(req))
+	}
+	// Say at once that a link can no longer sign in, rather than offer a
+	// button that will only refuse; reading it spends nothing.
+	switch err := h.Store.CheckSignIn(ctx, in.Hash(), h.Now().UTC()); {
+	case errors.Is(err, store.ErrSignInSpent):
+		return render(http.StatusGone, spentSignIn(req))
+	case errors.Is(err, access.ErrNotFound):
+		return render(http.StatusNotFound, spentSignIn(req))
+	case err != nil:
+		return h.internal(ctx, "", err)
 	}
 	return render(http.StatusOK, page{Title: "Sign in to the audit trail", ConfirmSignIn: true,
 		Message: "This link signs you in once, for an hour. Sign in only if you asked for it (jit audit open)."})

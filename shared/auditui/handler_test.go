@@ -77,6 +77,19 @@ func (f *fakeStore) RedeemSignIn(_ context.Context, signInHash, sessionHash stri
 	return s.principal, nil
 }
 
+func (f *fakeStore) CheckSignIn(_ context.Context, signInHash string, at time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s, ok := f.signIns[signInHash]
+	switch {
+	case !ok:
+		return access.ErrNotFound
+	case s.used || !at.Before(s.expires):
+		return store.ErrSignInSpent
+	}
+	return nil
+}
+
 func (f *fakeStore) EndAuditSession(_ context.Context, hash string, _ time.Time) error {
 	delete(f.sessions, hash)
 	return nil
@@ -214,6 +227,21 @@ func TestSignInGetOnlyAsks(t *testing.T) {
 	}
 	if r := get(h, "/audit/session/{token}", "/audit/session/x", nil, nil, map[string]string{"token": "not-a-token"}); r.StatusCode != http.StatusNotFound {
 		t.Errorf("malformed token: %d", r.StatusCode)
+	}
+	// A link that can no longer sign in says so on the GET, no button.
+	unknown, _ := link.New(nil)
+	spent := f.signIn(t, frank)
+	f.signIns[spent.Hash()] = signInRecord{principal: frank, expires: now.Add(time.Minute), used: true}
+	expired := f.signIn(t, frank)
+	f.signIns[expired.Hash()] = signInRecord{principal: frank, expires: now}
+	for name, c := range map[string]struct {
+		tok  link.Token
+		want int
+	}{"never issued": {unknown, http.StatusNotFound}, "used": {spent, http.StatusGone}, "expired": {expired, http.StatusGone}} {
+		r := get(h, "/audit/session/{token}", "/audit/session/x", nil, nil, map[string]string{"token": c.tok.Reveal()})
+		if r.StatusCode != c.want || strings.Contains(r.Body, ">Sign in</button>") || !strings.Contains(r.Body, "Sign-in link not valid") {
+			t.Errorf("GET of a %s link: %d, want %d without a button\n%s", name, r.StatusCode, c.want, r.Body)
+		}
 	}
 }
 

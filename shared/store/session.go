@@ -103,6 +103,31 @@ func (s *Store) RedeemSignIn(ctx context.Context, signInHash, sessionHash string
 	return in.Principal, nil
 }
 
+// CheckSignIn reports, without spending it, whether the sign-in link
+// signInHash can still be used at at: nil, access.ErrNotFound when it was
+// never issued, or ErrSignInSpent when it was used or has expired.
+func (s *Store) CheckSignIn(ctx context.Context, signInHash string, at time.Time) error {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.table, Key: key(signInPK(signInHash), skSignIn), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return fmt.Errorf("read sign-in: %w", err)
+	}
+	if out.Item == nil {
+		return access.ErrNotFound
+	}
+	var in sessionItem
+	if err := attributevalue.UnmarshalMap(out.Item, &in); err != nil {
+		return fmt.Errorf("decode sign-in: %w", err)
+	}
+	expires, err := parseTime(in.ExpiresAt)
+	if err != nil {
+		return fmt.Errorf("sign-in expires_at: %w", err)
+	}
+	if in.UsedAt != "" || !at.Before(expires) {
+		return ErrSignInSpent
+	}
+	return nil
+}
+
 // AuditSession returns the principal of the session sessionHash, or
 // access.ErrNotFound when there is none or it expired by at.
 func (s *Store) AuditSession(ctx context.Context, sessionHash string, at time.Time) (string, error) {

@@ -1491,11 +1491,23 @@ func TestAuditSessionSignInAndOut(t *testing.T) {
 	if err := s.CreateSignIn(ctx, signIn, "arn:aws:sts::1:assumed-role/Auditor/frank", at, at.Add(5*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.CheckSignIn(ctx, signIn, at); err != nil {
+		t.Fatalf("CheckSignIn of a fresh link = %v", err)
+	}
+	if err := s.CheckSignIn(ctx, signIn, at.Add(5*time.Minute)); !errors.Is(err, store.ErrSignInSpent) {
+		t.Errorf("CheckSignIn at expiry = %v, want ErrSignInSpent", err)
+	}
+	if err := s.CheckSignIn(ctx, strings.Repeat("e", 64), at); !errors.Is(err, access.ErrNotFound) {
+		t.Errorf("CheckSignIn of a link never issued = %v, want ErrNotFound", err)
+	}
 	if p, err := s.RedeemSignIn(ctx, signIn, sess, at, at.Add(time.Hour)); err != nil || p != "arn:aws:sts::1:assumed-role/Auditor/frank" {
 		t.Fatalf("RedeemSignIn = %q, %v", p, err)
 	}
 	if _, err := s.RedeemSignIn(ctx, signIn, strings.Repeat("c", 64), at, at.Add(time.Hour)); !errors.Is(err, store.ErrSignInSpent) {
 		t.Errorf("second RedeemSignIn = %v, want ErrSignInSpent", err)
+	}
+	if err := s.CheckSignIn(ctx, signIn, at); !errors.Is(err, store.ErrSignInSpent) {
+		t.Errorf("CheckSignIn of a spent link = %v, want ErrSignInSpent", err)
 	}
 	if _, err := s.AuditSession(ctx, sess, at.Add(time.Minute)); err != nil {
 		t.Fatalf("AuditSession = %v", err)

@@ -1151,7 +1151,8 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{name: "auditor page: no session", method: "GET", path: "/audit?resource=" + marker, code: 401, want: []string{"You are not signed in"}, html: true},
 		{name: "auditor page: forged session cookie", method: "GET", path: "/audit", headers: map[string]string{"Cookie": "jit_audit=" + randomToken(t)}, code: 401, want: []string{"not valid"}, html: true},
 		{name: "auditor page: export without a session", method: "GET", path: "/audit/export", code: 401, want: []string{"You are not signed in"}, html: true},
-		{name: "auditor page: unknown sign-in link", method: "POST", path: "/audit/session/" + randomToken(t), code: 404, want: []string{"Sign-in link not valid"}, html: true},
+		{name: "auditor page: unknown sign-in link, posted", method: "POST", path: "/audit/session/" + randomToken(t), code: 404, want: []string{"Sign-in link not valid"}, html: true},
+		{name: "auditor page: unknown sign-in link, opened", method: "GET", path: "/audit/session/" + randomToken(t), code: 404, want: []string{"Sign-in link not valid"}, html: true},
 		{name: "auditor page: malformed sign-in link", method: "GET", path: "/audit/session/nope", code: 404, want: []string{"Sign-in link not valid"}, html: true},
 	}
 

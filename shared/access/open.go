@@ -61,7 +61,7 @@ func Open(ask Ask, caller Principal, doc *policy.Document, version int, now time
 	r := &Request{
 		Resource: res.Name, Requester: caller.ARN, Reason: reason, Duration: d,
 		Status: Pending, PolicyVersion: version,
-		Target: res.Target,
+		Target:    res.Target,
 		CreatedAt: now, UpdatedAt: now,
 		Ticket: ticket, TicketURL: res.TicketURL(ticket), StartAt: start,
 	}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,8 +27,9 @@ type move struct {
 	at     time.Time
 	actor  string
 	detail map[string]string
-	// set holds extra attributes to write with the status.
-	set map[string]types.AttributeValue
+	// set holds extra attributes to write with the status (values as the
+	// attributevalue package marshals them).
+	set map[string]any
 	// also holds further items that must succeed in the same transaction
 	// (e.g. consuming a decision link); they come after the request update
 	// and the event.
@@ -66,29 +69,6 @@ func (s *Store) transitionOnce(ctx context.Context, m move) error {
 	if len(from) == 0 {
 		return fmt.Errorf("move %s to %s: no status leads there", m.id, m.to)
 	}
-	names := map[string]string{"#status": attrStatus, "#updated": attrUpdatedAt, "#gsi3pk": attrGSI3PK}
-	values := map[string]types.AttributeValue{
-		":to":      &types.AttributeValueMemberS{Value: string(m.to)},
-		":now":     timeValue(m.at),
-		":statkey": &types.AttributeValueMemberS{Value: statusKey(string(m.to), m.id)},
-	}
-	sets := []string{"#status = :to", "#updated = :now", "#gsi3pk = :statkey"}
-	if m.to.Terminal() {
-		names["#ended"] = attrEndedAt
-		sets = append(sets, "#ended = :now")
-	}
-	i := 0
-	for attr, v := range m.set {
-		n, val := fmt.Sprintf("#a%d", i), fmt.Sprintf(":a%d", i)
-		names[n], values[val] = attr, v
-		sets = append(sets, n+" = "+val)
-		i++
-	}
-	froms := make([]string, len(from))
-	for j, f := range from {
-		froms[j] = fmt.Sprintf(":from%d", j)
-		values[froms[j]] = &types.AttributeValueMemberS{Value: string(f)}
-	}
 	// The event records the status the request is actually leaving. The
 	// condition admits several sources, so read it first; the condition
 	// below still guards the write against anything changing in between.
@@ -99,8 +79,26 @@ func (s *Store) transitionOnce(ctx context.Context, m move) error {
 	if !access.CanMove(access.Status(cur.Status), m.to) {
 		return &access.ErrTransition{ID: m.id, From: access.Status(cur.Status), To: m.to}
 	}
-	names["#pk"] = attrPK
-	values[":seen"] = &types.AttributeValueMemberS{Value: cur.Status}
+	update := expression.Set(expression.Name(attrStatus), expression.Value(string(m.to))).
+		Set(expression.Name(attrUpdatedAt), expression.Value(formatTime(m.at))).
+		Set(expression.Name(attrGSI3PK), expression.Value(statusKey(string(m.to), m.id)))
+	if m.to.Terminal() {
+		update = update.Set(expression.Name(attrEndedAt), expression.Value(formatTime(m.at)))
+	}
+	for _, attr := range slices.Sorted(maps.Keys(m.set)) {
+		update = update.Set(expression.Name(attr), expression.Value(m.set[attr]))
+	}
+	sources := make([]expression.OperandBuilder, len(from))
+	for j, f := range from {
+		sources[j] = expression.Value(string(f))
+	}
+	cond := expression.AttributeExists(expression.Name(attrPK)).
+		And(expression.Name(attrStatus).Equal(expression.Value(cur.Status))).
+		And(expression.Name(attrStatus).In(sources[0], sources[1:]...))
+	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(update).Build()
+	if err != nil {
+		return fmt.Errorf("move %s to %s: build expression: %w", m.id, m.to, err)
+	}
 	ev, err := s.putEvent(ctx, access.Event{
 		RequestID: m.id, Type: string(m.to), Actor: m.actor, At: m.at,
 		Resource: cur.Resource, Requester: cur.Requester,
@@ -109,16 +107,13 @@ func (s *Store) transitionOnce(ctx context.Context, m move) error {
 	if err != nil {
 		return err
 	}
-	update := types.TransactWriteItem{Update: &types.Update{
-		TableName:                           &s.table,
-		Key:                                 key(requestPK(m.id), skRequest),
-		UpdateExpression:                    aws.String("SET " + strings.Join(sets, ", ")),
-		ConditionExpression:                 aws.String("attribute_exists(#pk) AND #status = :seen AND #status IN (" + strings.Join(froms, ", ") + ")"),
-		ExpressionAttributeNames:            names,
-		ExpressionAttributeValues:           values,
+	write := types.TransactWriteItem{Update: &types.Update{
+		TableName: &s.table, Key: key(requestPK(m.id), skRequest),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}}
-	items := append([]types.TransactWriteItem{update, ev}, m.also...)
+	items := append([]types.TransactWriteItem{write, ev}, m.also...)
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if err == nil {
 		return nil
@@ -148,9 +143,9 @@ func (s *Store) transitionOnce(ctx context.Context, m move) error {
 func (s *Store) Activate(ctx context.Context, id string, grantedAt, expiresAt time.Time, detail map[string]string) error {
 	return s.transition(ctx, move{
 		id: id, to: access.Active, at: grantedAt, actor: access.System, detail: detail,
-		set: map[string]types.AttributeValue{
-			attrGrantedAt: timeValue(grantedAt),
-			attrExpiresAt: timeValue(expiresAt),
+		set: map[string]any{
+			attrGrantedAt: formatTime(grantedAt),
+			attrExpiresAt: formatTime(expiresAt),
 		},
 	})
 }

@@ -39,9 +39,10 @@ const (
 	OutcomeFailed   = "failed"
 )
 
-// Outcome emails the requester what became of their request. A requester
-// whose session name is not an email address (a CI role, say) cannot be
-// reached: that is logged and is not an error.
+// Outcome emails the requester what became of their request, at the email
+// of the person the policy's identities say they are. A requester who is
+// no identified person (a CI role, or a session merely named like an
+// email) cannot be reached: that is logged and is not an error.
 func (h *Handler) Outcome(ctx context.Context, task OutcomeTask) error {
 	if !knownOutcome(task.Outcome) {
 		return fmt.Errorf("notify: unknown outcome %q", task.Outcome)
@@ -50,9 +51,13 @@ func (h *Handler) Outcome(ctx context.Context, task OutcomeTask) error {
 	if err != nil {
 		return fmt.Errorf("outcome notice: %w", err)
 	}
-	to, ok := RequesterEmail(r.Requester)
+	doc, err := h.policy(ctx, r.PolicyVersion)
+	if err != nil {
+		return fmt.Errorf("outcome notice: %w", err)
+	}
+	to, ok := RequesterEmail(access.DirectoryOf(doc).Identify(r.Requester))
 	if !ok {
-		h.Logger.InfoContext(ctx, "requester has no email address; outcome not sent", "request", r.ID, "outcome", task.Outcome, "requester", r.Requester)
+		h.Logger.InfoContext(ctx, "requester is no identified person; outcome not sent", "request", r.ID, "outcome", task.Outcome, "requester", r.Requester)
 		return nil
 	}
 	history, err := h.Store.History(ctx, r.ID)
@@ -77,16 +82,14 @@ func knownOutcome(o string) bool {
 	return false
 }
 
-// RequesterEmail returns the requester's email: the session name of their
-// principal ARN, when it is a plain email address (SSO and federated
-// sessions carry one).
-func RequesterEmail(principal string) (string, bool) {
-	s := who(principal)
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || a.Name != "" || !strings.Contains(s, "@") {
+// RequesterEmail returns the email of the identified person p is: a
+// session name proves nothing unless AWS fixed it (see access.Directory).
+func RequesterEmail(p access.Principal) (string, bool) {
+	a, err := mail.ParseAddress(p.Person)
+	if err != nil || a.Address != p.Person || a.Name != "" || !strings.Contains(p.Person, "@") {
 		return "", false
 	}
-	return s, true
+	return p.Person, true
 }
 
 // outcomeView is one outcome notice, rendered as text and HTML.

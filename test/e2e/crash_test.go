@@ -107,6 +107,12 @@ func ownCloud(t *testing.T, policy string, roles ...string) (*cloud.Cloud, *logB
 }
 
 const faultPolicy = `# crash_test.go: one resource per fault, each on a role of its own.
+# The Engineer and Approver roles stand for Identity Center roles: their
+# sessions are the people they name.
+identities:
+  trusted_roles:
+    - arn:aws:iam::123456789012:role/Engineer
+    - arn:aws:iam::123456789012:role/Approver
 resources:
   - name: crashy
     description: Granted while its grant function crashes.

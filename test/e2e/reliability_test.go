@@ -436,6 +436,12 @@ func oneWinner(t *testing.T, results []decisionResult) decisionResult {
 // grant can do so without racing the shared cloud's tests on one role.
 
 const privatePolicy = `# reliability_test.go: a resource with three approvers at level 0.
+# The Engineer and Approver roles stand for Identity Center roles: their
+# sessions are the people they name.
+identities:
+  trusted_roles:
+    - arn:aws:iam::123456789012:role/Engineer
+    - arn:aws:iam::123456789012:role/Approver
 resources:
   - name: team-admin
     description: Sandbox administrator approved by any one of three people.

@@ -23,11 +23,12 @@ func ask(t testing.TB, who string, body map[string]any) string {
 	return got["id"].(string)
 }
 
-// linkFor waits for the approval email to approver about id.
+// linkFor waits for the approval email to approver about id. The wait
+// covers an escalation level's timeout plus a slow delivery under -race.
 func linkFor(t testing.TB, approver, id string) string {
 	t.Helper()
 	var link string
-	waitFor(t, "approval email to "+approver+" for "+id, 40*time.Second, func() bool {
+	waitFor(t, "approval email to "+approver+" for "+id, 90*time.Second, func() bool {
 		if err := lc.Inbox.Poll(context.Background()); err != nil {
 			// The emulator sometimes fails this read while it is busy.
 			t.Logf("inbox poll: %v (retrying)", err)
@@ -176,7 +177,7 @@ func TestEscalation(t *testing.T) {
 	t.Parallel()
 	id := ask(t, "alice", map[string]any{"resource": "escalating", "duration": "1m"})
 	linkFor(t, "carol@example.com", id)
-	// Nobody answers: after the 25s level timeout Dave is asked too.
+	// Nobody answers: after the 40s level timeout Dave is asked too.
 	dave := linkFor(t, "dave@example.com", id)
 	if code, body := decide(t, dave, "approve"); code != http.StatusOK {
 		t.Fatalf("escalated approval: %d %s", code, body)

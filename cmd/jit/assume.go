@@ -33,7 +33,7 @@ func (a *app) assumeRetrying(ctx context.Context, s *session, r *request, name s
 	// the clamp keeps the conversion in range whatever the caller passed.
 	duration := int32(min(max(seconds, 900), 43200)) // #nosec G115 -- clamped to 900..43200 on this line
 	in := &sts.AssumeRoleInput{
-		RoleArn: aws.String(r.Target.RoleARN), RoleSessionName: aws.String(name), DurationSeconds: aws.Int32(duration),
+		RoleArn: aws.String(r.Target.AssumableRole()), RoleSessionName: aws.String(name), DurationSeconds: aws.Int32(duration),
 		// The grant's trust statement requires the request as source
 		// identity: a revoke denies that grant's sessions exactly.
 		SourceIdentity: aws.String(grant.SourceIdentity(r.ID)),
@@ -44,7 +44,7 @@ func (a *app) assumeRetrying(ctx context.Context, s *session, r *request, name s
 	}
 	wait := retryFirst
 	for attempt := 1; ; attempt++ {
-		s.api.logf("sts:AssumeRole %s as session %s for %ds", r.Target.RoleARN, name, seconds)
+		s.api.logf("sts:AssumeRole %s as session %s for %ds", r.Target.AssumableRole(), name, seconds)
 		out, err := client.AssumeRole(ctx, in)
 		var ae smithy.APIError
 		if err == nil || !errors.As(err, &ae) || ae.ErrorCode() != "AccessDenied" {

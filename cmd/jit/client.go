@@ -278,14 +278,3 @@ func (p policyProblem) String() string {
 	}
 	return fmt.Sprintf("%s: %s", p.Field, p.Message)
 }
-
-// describe names what a grant gives.
-func describe(t access.Target) string {
-	switch {
-	case t.RoleARN != "":
-		return t.RoleARN
-	case t.PermissionSetARN != "":
-		return fmt.Sprintf("permission set %s in account %s", t.PermissionSetARN, t.AccountID)
-	}
-	return t.Provider
-}

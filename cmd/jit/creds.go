@@ -162,13 +162,10 @@ func (a *app) assume(ctx context.Context, s *session, id string, seconds int) (*
 			Message: fmt.Sprintf("request %s's access window ended %s", r.ID, a.relative(*r.ExpiresAt)),
 			Hint:    fmt.Sprintf("ask again: jit request %s --duration %s --reason \"...\"", r.Resource, r.Duration)}
 	}
-	if r.Target.RoleARN == "" {
-		e := &exitError{Code: exitUsage, Kind: "no_role",
-			Message: fmt.Sprintf("request %s grants %s, not an IAM role jit can assume", r.ID, describe(r.Target))}
-		if r.Target.PermissionSetARN != "" {
-			e.Hint = fmt.Sprintf("an Identity Center assignment is used through the AWS access portal, or with `aws configure sso`\n(account %s, the permission set's name as the role), then `aws sso login`", r.Target.AccountID)
-		}
-		return nil, e
+	if r.Target.AssumableRole() == "" {
+		return nil, &exitError{Code: exitUsage, Kind: "no_role",
+			Message: fmt.Sprintf("request %s grants %s, not an IAM role jit can assume", r.ID, r.Target),
+			Hint:    r.Target.UseText()}
 	}
 	if seconds == 0 {
 		seconds = 3600
@@ -188,7 +185,7 @@ func (a *app) assume(ctx context.Context, s *session, id string, seconds int) (*
 	}
 	return &roleCreds{
 		AccessKeyID: aws.ToString(c.AccessKeyId), SecretAccessKey: aws.ToString(c.SecretAccessKey), SessionToken: aws.ToString(c.SessionToken),
-		Expiration: aws.ToTime(c.Expiration).UTC(), RoleARN: r.Target.RoleARN, SessionName: name, RequestID: r.ID,
+		Expiration: aws.ToTime(c.Expiration).UTC(), RoleARN: r.Target.AssumableRole(), SessionName: name, RequestID: r.ID,
 	}, nil
 }
 
@@ -213,7 +210,7 @@ func assumeError(err error, r *request, name string, seconds int) error {
 	if errors.As(err, &ae) {
 		msg = ae.ErrorCode() + ": " + ae.ErrorMessage()
 	}
-	e := &exitError{Code: exitFailure, Kind: "assume_role", Message: fmt.Sprintf("sts:AssumeRole on %s as session %s failed: %s", r.Target.RoleARN, name, msg)}
+	e := &exitError{Code: exitFailure, Kind: "assume_role", Message: fmt.Sprintf("sts:AssumeRole on %s as session %s failed: %s", r.Target.AssumableRole(), name, msg)}
 	switch {
 	case ae != nil && ae.ErrorCode() == "AccessDenied":
 		e.Hint = fmt.Sprintf("the grant allows exactly the principal that made the request (%s) with session name %s until it expires;\ncheck that these are the same AWS credentials (`aws sts get-caller-identity`) and that the request is still active (`jit status %s`);\nright after a grant IAM may take a while to apply it (jit retried for %s after activation): try again in a minute", r.Requester, name, r.ID, propagationRetry)

@@ -239,7 +239,7 @@ func (a *app) printRequest(w io.Writer, r *request) {
 	row("Request", r.ID)
 	row("Status", a.statusLine(r))
 	res := r.Resource
-	if d := describe(r.Target); d != "" {
+	if d := r.Target.String(); d != "" {
 		res += "  (" + d + ")"
 	}
 	row("Resource", res)

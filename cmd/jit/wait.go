@@ -182,7 +182,7 @@ func (a *app) printOutcome(r *request, deadline bool, waited time.Duration) {
 	switch r.Status {
 	case "active":
 		fmt.Fprintf(w, "Access granted: request %s, %s", r.ID, r.Resource)
-		if d := describe(r.Target); d != "" {
+		if d := r.Target.String(); d != "" {
 			fmt.Fprintf(w, " (%s)", d)
 		}
 		if r.ExpiresAt != nil {

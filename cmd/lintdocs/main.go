@@ -37,6 +37,7 @@ import (
 	"github.com/jitaccess/jit/shared/local/provision"
 	"github.com/jitaccess/jit/shared/local/template"
 	"github.com/jitaccess/jit/shared/store"
+	"github.com/jitaccess/jit/shared/target"
 )
 
 // The account and region the rendered documents name.
@@ -121,7 +122,7 @@ func grantDocuments(ctx context.Context, root string, tpl *template.Template) (m
 	g := grant.Grant{
 		RequestID: "01m8hc53352cktrbj461fmpre6",
 		Principal: "arn:aws:sts::" + account + ":assumed-role/Engineer/alice@example.com",
-		RoleARN:   roleARN,
+		Target:    target.New(target.IAMRoleTrust, target.RoleARN, roleARN),
 		ExpiresAt: at.Add(time.Hour),
 	}
 	trust := func() (string, error) {

@@ -39,8 +39,8 @@ func Open(ask Ask, caller Principal, doc *policy.Document, version int, now time
 	if !MayRequest(res, caller) {
 		return nil, Fail(KindForbidden, "", "%s may not request %q under the current policy", caller.ARN, name)
 	}
-	if res.Target.Provider == policy.ProviderIdentityCenter && caller.Person == "" {
-		return nil, Fail(KindForbidden, "", "%q assigns an Identity Center user, so it must be requested by an identified person (an Identity Center session, or a principal bound under identities.people); %s is not one", name, caller.ARN)
+	if res.Target.ForPeople() && caller.Person == "" {
+		return nil, Fail(KindForbidden, "", "%q is granted to a person (%s), so it must be requested by an identified person (an Identity Center session, or a principal bound under identities.people); %s is not one", name, res.Target.Provider, caller.ARN)
 	}
 	d, err := duration(ask.Duration, res)
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jitaccess/jit/shared/policy"
+	"github.com/jitaccess/jit/shared/target"
 )
 
 // Request is one ask for temporary access to one resource.
@@ -137,10 +137,10 @@ func (r *Request) MayApprove(level int, approver string) bool {
 	return false
 }
 
-// Target is what a grant changes, as the policy names it: Provider selects
-// the grant provider, the other fields are that provider's parameters. A
-// request keeps a copy of its resource's target as it was when asked.
-type Target = policy.Target
+// Target is what a grant changes, as the policy names it (package
+// target). A request keeps a copy of its resource's target as it was when
+// asked.
+type Target = target.Target
 
 // Event is one immutable entry of a request's audit trail. Resource and
 // Requester repeat the request's so that audit search can find events by

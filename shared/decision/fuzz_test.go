@@ -17,6 +17,7 @@ import (
 	"github.com/jitaccess/jit/shared/htmlpage"
 	"github.com/jitaccess/jit/shared/link"
 	"github.com/jitaccess/jit/shared/store"
+	"github.com/jitaccess/jit/shared/target"
 	"github.com/jitaccess/jit/shared/workflow"
 )
 
@@ -55,7 +56,7 @@ func newFuzzStore() *fuzzStore {
 		s.requests[id] = &access.Request{
 			ID: id, Resource: "db", Requester: requester, Reason: "fix <b>prod</b>",
 			Duration: 15 * time.Minute, Status: access.Pending, CreatedAt: fuzzNow.Add(-time.Minute),
-			Target: access.Target{Provider: "iam_role_trust", RoleARN: "arn:aws:iam::123456789012:role/db"},
+			Target: target.New(target.IAMRoleTrust, target.RoleARN, "arn:aws:iam::123456789012:role/db"),
 		}
 		l := &store.Link{Hash: tok.Hash(), RequestID: id, Approver: approver, Channel: "email",
 			CreatedAt: fuzzNow.Add(-time.Minute), ExpiresAt: expires}

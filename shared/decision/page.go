@@ -7,6 +7,7 @@ import (
 
 	"github.com/jitaccess/jit/shared/access"
 	"github.com/jitaccess/jit/shared/htmlpage"
+	"github.com/jitaccess/jit/shared/target"
 	"github.com/jitaccess/jit/shared/untrusted"
 )
 
@@ -29,8 +30,10 @@ type requestSummary struct {
 	// people): what a person recognises.
 	RequesterName string
 	Resource      string
-	RoleARN       string
-	Duration      string
+	// Target are what the grant changes, labelled (Role, Permission set,
+	// Account...), as the target's provider names them.
+	Target   []target.Fact
+	Duration string
 	// ReasonLines are the reason's lines, shown quoted.
 	ReasonLines []string
 	Requested   string
@@ -44,7 +47,7 @@ type requestSummary struct {
 func summary(r *access.Request) *requestSummary {
 	requester := untrusted.Line(r.Requester)
 	s := &requestSummary{
-		ID: r.ID, Requester: requester, RequesterName: who(requester), Resource: r.Resource, RoleARN: r.Target.RoleARN,
+		ID: r.ID, Requester: requester, RequesterName: who(requester), Resource: r.Resource, Target: r.Target.Facts(),
 		Duration: access.FormatDuration(r.Duration), ReasonLines: untrusted.Lines(r.Reason),
 		Requested: r.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"), Status: string(r.Status),
 		Ticket: untrusted.Line(r.Ticket), TicketURL: r.TicketURL, Window: "starts when approved",
@@ -131,8 +134,8 @@ textarea:focus-visible{border-color:#0969da}
 <section class="card meta" aria-labelledby="details-heading">
 <h2 id="details-heading">Details</h2>
 <dl>
-<dt>Role</dt><dd>{{.RoleARN}}</dd>
-<dt>Requester</dt><dd>{{.Requester}}</dd>
+{{range .Target}}<dt>{{.Label}}</dt><dd>{{.Value}}</dd>
+{{end}}<dt>Requester</dt><dd>{{.Requester}}</dd>
 <dt>Requested</dt><dd>{{.Requested}}</dd>
 <dt>Request</dt><dd>{{.ID}}</dd>
 </dl>

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jitaccess/jit/shared/access"
+	"github.com/jitaccess/jit/shared/target"
 )
 
 func pendingRequest() *access.Request {
@@ -17,7 +18,7 @@ func pendingRequest() *access.Request {
 		ID: "01m8h2vc7v9a4e39t9w0bj74tr", Resource: "prod-readonly", Duration: 90 * time.Minute,
 		Requester: "arn:aws:sts::123456789012:assumed-role/Engineer/alice@example.com",
 		Reason:    "investigate INC-4711", Status: access.Pending, CreatedAt: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC),
-		Target: access.Target{RoleARN: "arn:aws:iam::123456789012:role/jit-prod-readonly"},
+		Target: target.New(target.IAMRoleTrust, target.RoleARN, "arn:aws:iam::123456789012:role/jit-prod-readonly"),
 		Ticket: "INC-4711", TicketURL: "https://tracker.example.com/browse/INC-4711",
 		Chain: []access.Level{
 			{Name: "team lead", Approvers: []string{"carol@example.com"}, MinApprovals: 1},

@@ -86,7 +86,7 @@ func (h *Handler) Refresh(ctx context.Context, task workflow.GrantTask) (workflo
 	if err != nil {
 		return workflow.GrantResult{}, err
 	}
-	g := Grant{RequestID: r.ID, Principal: r.Requester, RoleARN: r.Target.RoleARN, Target: r.Target, ExpiresAt: *r.ExpiresAt}
+	g := Grant{RequestID: r.ID, Principal: r.Requester, Target: r.Target, ExpiresAt: *r.ExpiresAt}
 	if err := p.Apply(ctx, g); err != nil {
 		return workflow.GrantResult{}, surface(fmt.Errorf("refresh %s: %w", r.ID, err))
 	}
@@ -163,13 +163,13 @@ func (h *Handler) Grant(ctx context.Context, task workflow.GrantTask) (workflow.
 	// so the trust condition, the stored window and the Wait state all name
 	// the same instant.
 	expires := now.Add(r.Duration).Add(time.Second - 1).Truncate(time.Second)
-	g := Grant{RequestID: r.ID, Principal: r.Requester, RoleARN: r.Target.RoleARN, Target: r.Target, ExpiresAt: expires}
+	g := Grant{RequestID: r.ID, Principal: r.Requester, Target: r.Target, ExpiresAt: expires}
 	if err := p.Apply(ctx, g); err != nil {
 		return workflow.GrantResult{}, surface(fmt.Errorf("grant %s: %w", r.ID, err))
 	}
 	detail := map[string]string{"provider": r.Target.Provider, "session_name": SessionName(r.Requester), "expires_at": workflow.Timestamp(expires)}
-	if r.Target.RoleARN != "" {
-		detail["role_arn"] = r.Target.RoleARN
+	for n, v := range r.Target.Params {
+		detail[n] = v
 	}
 	if d, ok := p.(Describer); ok {
 		for k, v := range d.Describe(g) {
@@ -184,7 +184,7 @@ func (h *Handler) Grant(ctx context.Context, task workflow.GrantTask) (workflow.
 		}
 		return workflow.GrantResult{}, fmt.Errorf("grant %s: record active: %w", r.ID, err)
 	}
-	h.Logger.InfoContext(ctx, "granted", "request", r.ID, "role", r.Target.RoleARN, "expires_at", expires)
+	h.Logger.InfoContext(ctx, "granted", "request", r.ID, "target", r.Target.String(), "expires_at", expires)
 	return h.result(expires), nil
 }
 
@@ -211,7 +211,7 @@ func (h *Handler) End(ctx context.Context, task workflow.EndTask) error {
 		if err != nil {
 			return err
 		}
-		err = p.Remove(ctx, Grant{RequestID: r.ID, Principal: r.Requester, RoleARN: r.Target.RoleARN, Target: r.Target})
+		err = p.Remove(ctx, Grant{RequestID: r.ID, Principal: r.Requester, Target: r.Target})
 		// A role that is not managed now but was when the grant was
 		// applied (the request is active) still trusts the requester, and
 		// this service may no longer change it: that is a failed revoke

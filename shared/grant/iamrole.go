@@ -18,6 +18,7 @@ import (
 
 	"github.com/jitaccess/jit/shared/access"
 	"github.com/jitaccess/jit/shared/store"
+	"github.com/jitaccess/jit/shared/target"
 )
 
 // Grant describes access to give or take away.
@@ -25,8 +26,6 @@ type Grant struct {
 	RequestID string
 	// Principal is the requester's ARN as the API verified it.
 	Principal string
-	// RoleARN is the iam_role_trust target; Target has every provider's.
-	RoleARN   string
 	Target    access.Target
 	ExpiresAt time.Time
 }
@@ -145,7 +144,7 @@ func (p *IAMRoleTrust) Apply(ctx context.Context, g Grant) error {
 		return fmt.Errorf("request %s: %w", g.RequestID, err)
 	}
 	st := trustStatement(g)
-	return p.edit(ctx, g.RoleARN, func(e *roleEdit) {
+	return p.edit(ctx, g.Target.Param(target.RoleARN), func(e *roleEdit) {
 		e.grants.remove(statementID(g.RequestID))
 		e.grants = append(e.grants, st)
 	})
@@ -206,7 +205,7 @@ func (p *IAMRoleTrust) Describe(g Grant) map[string]string {
 // half way never leaves sessions undenied with the trust gone. Removing
 // what is not there succeeds.
 func (p *IAMRoleTrust) Remove(ctx context.Context, g Grant) error {
-	return p.edit(ctx, g.RoleARN, func(e *roleEdit) {
+	return p.edit(ctx, g.Target.Param(target.RoleARN), func(e *roleEdit) {
 		e.grants.remove(statementID(g.RequestID))
 		e.denySessions(g)
 	})
@@ -215,7 +214,7 @@ func (p *IAMRoleTrust) Remove(ctx context.Context, g Grant) error {
 // Present reports whether the request's statement is in the role's trust
 // policy (the reconciler asks this).
 func (p *IAMRoleTrust) Present(ctx context.Context, g Grant) (bool, error) {
-	name, err := roleName(g.RoleARN)
+	name, err := roleName(g.Target.Param(target.RoleARN))
 	if err != nil {
 		return false, err
 	}

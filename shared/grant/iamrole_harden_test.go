@@ -16,6 +16,8 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/jitaccess/jit/shared/grant"
+
+	"github.com/jitaccess/jit/shared/target"
 )
 
 // recordingIAM is the real (emulated) IAM API with a log of the writes,
@@ -102,7 +104,7 @@ func TestIAMRoleTrustRefusesAccounts(t *testing.T) {
 	e := newTrustEnv(t, 8192)
 	ctx := context.Background()
 	for _, principal := range []string{"arn:aws:iam::123456789012:root", "123456789012", "*", "arn:aws:iam::123456789012:role/Engineer"} {
-		err := e.provider.Apply(ctx, grant.Grant{RequestID: "root1", Principal: principal, RoleARN: e.roleARN, ExpiresAt: time.Now().Add(time.Hour)})
+		err := e.provider.Apply(ctx, grant.Grant{RequestID: "root1", Principal: principal, Target: target.New(target.IAMRoleTrust, target.RoleARN, e.roleARN), ExpiresAt: time.Now().Add(time.Hour)})
 		if err == nil {
 			t.Errorf("grant to %q succeeded", principal)
 		}
@@ -120,7 +122,7 @@ func TestIAMRoleTrustSourceIdentityAndMargin(t *testing.T) {
 	ctx := context.Background()
 	at := time.Date(2031, 1, 2, 3, 0, 0, 0, time.UTC)
 	p, _ := e.wrapped(func() time.Time { return at })
-	g := grant.Grant{RequestID: "01margin", Principal: person(1), RoleARN: e.roleARN, ExpiresAt: at.Add(time.Hour)}
+	g := grant.Grant{RequestID: "01margin", Principal: person(1), Target: target.New(target.IAMRoleTrust, target.RoleARN, e.roleARN), ExpiresAt: at.Add(time.Hour)}
 	if err := p.Apply(ctx, g); err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +164,7 @@ func TestIAMRoleTrustManyRevokes(t *testing.T) {
 	for i := 0; i < n; i++ {
 		// Request ids as long as real ones; the same people come
 		// back: 80 of them, some twice.
-		g := grant.Grant{RequestID: fmt.Sprintf("01jb2k3m4n5p6q7r8s9t0v%04d", i), Principal: person(i % 80), RoleARN: e.roleARN, ExpiresAt: at.Add(time.Hour)}
+		g := grant.Grant{RequestID: fmt.Sprintf("01jb2k3m4n5p6q7r8s9t0v%04d", i), Principal: person(i % 80), Target: target.New(target.IAMRoleTrust, target.RoleARN, e.roleARN), ExpiresAt: at.Add(time.Hour)}
 		if err := p.Apply(ctx, g); err != nil {
 			t.Fatalf("grant %d: %v", i, err)
 		}
@@ -184,7 +186,7 @@ func TestIAMRoleTrustManyRevokes(t *testing.T) {
 	// Past the maximum session duration (1 hour) and the margin, only
 	// the newest revoke's statement is left.
 	at = at.Add(2 * time.Hour)
-	last := grant.Grant{RequestID: "01manylast", Principal: person(1), RoleARN: e.roleARN, ExpiresAt: at.Add(time.Hour)}
+	last := grant.Grant{RequestID: "01manylast", Principal: person(1), Target: target.New(target.IAMRoleTrust, target.RoleARN, e.roleARN), ExpiresAt: at.Add(time.Hour)}
 	if err := p.Remove(ctx, last); err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +204,7 @@ func TestIAMRoleTrustDenyBeforeTrust(t *testing.T) {
 	e := newTrustEnv(t, 8192)
 	ctx := context.Background()
 	p, rec := e.wrapped(time.Now)
-	g := grant.Grant{RequestID: "01order", Principal: person(1), RoleARN: e.roleARN, ExpiresAt: time.Now().Add(time.Hour)}
+	g := grant.Grant{RequestID: "01order", Principal: person(1), Target: target.New(target.IAMRoleTrust, target.RoleARN, e.roleARN), ExpiresAt: time.Now().Add(time.Hour)}
 	if err := p.Apply(ctx, g); err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +216,7 @@ func TestIAMRoleTrustDenyBeforeTrust(t *testing.T) {
 		t.Fatalf("revoke wrote %s, want the deny first", got)
 	}
 
-	g2 := grant.Grant{RequestID: "01limit", Principal: person(2), RoleARN: e.roleARN, ExpiresAt: time.Now().Add(time.Hour)}
+	g2 := grant.Grant{RequestID: "01limit", Principal: person(2), Target: target.New(target.IAMRoleTrust, target.RoleARN, e.roleARN), ExpiresAt: time.Now().Add(time.Hour)}
 	if err := p.Apply(ctx, g2); err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +247,7 @@ func TestIAMRoleTrustStaleReads(t *testing.T) {
 	ctx := context.Background()
 	p, rec := e.wrapped(time.Now)
 	mk := func(id string, i int) grant.Grant {
-		return grant.Grant{RequestID: id, Principal: person(i), RoleARN: e.roleARN, ExpiresAt: time.Now().Add(time.Hour)}
+		return grant.Grant{RequestID: id, Principal: person(i), Target: target.New(target.IAMRoleTrust, target.RoleARN, e.roleARN), ExpiresAt: time.Now().Add(time.Hour)}
 	}
 	// Kept state starts with the first edit.
 	if err := p.Apply(ctx, mk("01warm", 9)); err != nil {
@@ -305,12 +307,12 @@ func TestIAMRoleTrustLeaseLostMidWrite(t *testing.T) {
 	rec.beforeTrust = func() {
 		once.Do(func() {
 			time.Sleep(500 * time.Millisecond)
-			if err := fast.Apply(ctx, grant.Grant{RequestID: "01fast", Principal: person(2), RoleARN: e.roleARN, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+			if err := fast.Apply(ctx, grant.Grant{RequestID: "01fast", Principal: person(2), Target: target.New(target.IAMRoleTrust, target.RoleARN, e.roleARN), ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
 				t.Errorf("grant while the first writer stalled: %v", err)
 			}
 		})
 	}
-	if err := slow.Apply(ctx, grant.Grant{RequestID: "01slow", Principal: person(1), RoleARN: e.roleARN, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+	if err := slow.Apply(ctx, grant.Grant{RequestID: "01slow", Principal: person(1), Target: target.New(target.IAMRoleTrust, target.RoleARN, e.roleARN), ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	if trust := e.raw(t, ""); !strings.Contains(trust, "Jit01slow") || !strings.Contains(trust, "Jit01fast") {

@@ -22,6 +22,7 @@ import (
 	"github.com/jitaccess/jit/shared/local/template"
 	"github.com/jitaccess/jit/shared/local/testenv"
 	"github.com/jitaccess/jit/shared/store"
+	"github.com/jitaccess/jit/shared/target"
 )
 
 // trustEnv is moto with the table (for the role lease) and one managed
@@ -107,7 +108,7 @@ func TestIAMRoleTrustGrantAndRevoke(t *testing.T) {
 	ctx := context.Background()
 	alice := "arn:aws:sts::123456789012:assumed-role/Engineer/alice@example.com"
 	expires := time.Date(2031, 1, 2, 3, 4, 5, 0, time.UTC)
-	g := grant.Grant{RequestID: "01abc", Principal: alice, RoleARN: e.roleARN, ExpiresAt: expires}
+	g := grant.Grant{RequestID: "01abc", Principal: alice, Target: target.New(target.IAMRoleTrust, target.RoleARN, e.roleARN), ExpiresAt: expires}
 	if err := e.provider.Apply(ctx, g); err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +169,7 @@ func TestIAMRoleTrustConcurrentGrants(t *testing.T) {
 	grants := make([]grant.Grant, n)
 	for i := range grants {
 		grants[i] = grant.Grant{RequestID: fmt.Sprintf("req%02d", i), Principal: fmt.Sprintf("arn:aws:sts::123456789012:assumed-role/Engineer/user%d@example.com", i),
-			RoleARN: e.roleARN, ExpiresAt: time.Now().Add(time.Hour)}
+			Target: target.New(target.IAMRoleTrust, target.RoleARN, e.roleARN), ExpiresAt: time.Now().Add(time.Hour)}
 	}
 	run := func(do func(context.Context, grant.Grant) error) {
 		var wg sync.WaitGroup
@@ -219,7 +220,7 @@ func TestIAMRoleTrustQuota(t *testing.T) {
 	e := newTrustEnv(t, 600)
 	ctx := context.Background()
 	mk := func(i int) grant.Grant {
-		return grant.Grant{RequestID: fmt.Sprintf("q%d", i), Principal: fmt.Sprintf("arn:aws:sts::123456789012:assumed-role/Engineer/u%d@example.com", i), RoleARN: e.roleARN, ExpiresAt: time.Now().Add(time.Hour)}
+		return grant.Grant{RequestID: fmt.Sprintf("q%d", i), Principal: fmt.Sprintf("arn:aws:sts::123456789012:assumed-role/Engineer/u%d@example.com", i), Target: target.New(target.IAMRoleTrust, target.RoleARN, e.roleARN), ExpiresAt: time.Now().Add(time.Hour)}
 	}
 	if err := e.provider.Apply(ctx, mk(1)); err != nil {
 		t.Fatal(err)

@@ -64,6 +64,8 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/jitaccess/jit/shared/store"
+
+	"github.com/jitaccess/jit/shared/target"
 )
 
 // SSOAdmin is the part of the IAM Identity Center admin API the provider
@@ -127,8 +129,8 @@ func (p *IdentityCenter) Apply(ctx context.Context, g Grant) error {
 
 // Describe is what the granted event records: the assignment held.
 func (p *IdentityCenter) Describe(g Grant) map[string]string {
-	return map[string]string{"instance_arn": g.Target.InstanceARN, "permission_set_arn": g.Target.PermissionSetARN,
-		"account_id": g.Target.AccountID, "user": SessionName(g.Principal)}
+	return map[string]string{target.InstanceARN: g.Target.Param(target.InstanceARN), target.PermissionSetARN: g.Target.Param(target.PermissionSetARN),
+		target.AccountID: g.Target.Param(target.AccountID), "user": SessionName(g.Principal)}
 }
 
 // Remove releases the request's hold and deletes the assignment if no
@@ -144,15 +146,15 @@ func (p *IdentityCenter) apply(ctx context.Context, g Grant) error {
 	if err := checkPrincipal(g.Principal); err != nil {
 		return fmt.Errorf("request %s: %w", g.RequestID, err)
 	}
-	t := g.Target
-	if t.InstanceARN == "" || t.PermissionSetARN == "" || t.AccountID == "" {
+	instance, permSet, account := g.Target.Param(target.InstanceARN), g.Target.Param(target.PermissionSetARN), g.Target.Param(target.AccountID)
+	if instance == "" || permSet == "" || account == "" {
 		return fmt.Errorf("request %s: target needs instance_arn, permission_set_arn and account_id", g.RequestID)
 	}
-	user, err := p.resolveUser(ctx, t.InstanceARN, g.Principal)
+	user, err := p.resolveUser(ctx, instance, g.Principal)
 	if err != nil {
 		return err
 	}
-	k := store.AssignmentKey{InstanceARN: t.InstanceARN, AccountID: t.AccountID, PermissionSetARN: t.PermissionSetARN, UserID: user}
+	k := store.AssignmentKey{InstanceARN: instance, AccountID: account, PermissionSetARN: permSet, UserID: user}
 	_, a, err := p.Assignments.Hold(ctx, k, g.RequestID, p.now())
 	if err != nil {
 		return classifyIC(err)

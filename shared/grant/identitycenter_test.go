@@ -44,13 +44,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssoadmin"
 	ssotypes "github.com/aws/aws-sdk-go-v2/service/ssoadmin/types"
 
-	"github.com/jitaccess/jit/shared/access"
 	"github.com/jitaccess/jit/shared/grant"
 	"github.com/jitaccess/jit/shared/local/moto"
 	"github.com/jitaccess/jit/shared/local/provision"
 	"github.com/jitaccess/jit/shared/local/template"
 	"github.com/jitaccess/jit/shared/local/testenv"
-	"github.com/jitaccess/jit/shared/policy"
+	"github.com/jitaccess/jit/shared/target"
 	"github.com/jitaccess/jit/shared/store"
 )
 
@@ -175,10 +174,8 @@ func (e *icEnv) newFixture(t *testing.T, userName, email, session string) *fixtu
 func (f *fixture) grant(id string) grant.Grant {
 	return grant.Grant{
 		RequestID: id, Principal: f.principal, ExpiresAt: time.Now().Add(time.Hour),
-		Target: access.Target{
-			Provider: policy.ProviderIdentityCenter, InstanceARN: f.env.instance,
-			PermissionSetARN: f.permSet, AccountID: targetAccount,
-		},
+		Target: target.New(target.IdentityCenter, target.InstanceARN, f.env.instance,
+			target.PermissionSetARN, f.permSet, target.AccountID, targetAccount),
 	}
 }
 
@@ -407,11 +404,11 @@ func TestIdentityCenter(t *testing.T) {
 		west.instance, west.storeID = aws.ToString(out.Instances[0].InstanceArn), aws.ToString(out.Instances[0].IdentityStoreId)
 		f := west.newFixture(t, "west@example.com", "", "west@example.com")
 		_, here := grant.NewProviders(env.cfg, grant.Config{Table: tableID})
-		if err := here[policy.ProviderIdentityCenter].Apply(testContext(t), f.grant("req-west-0")); err == nil {
+		if err := here[target.IdentityCenter].Apply(testContext(t), f.grant("req-west-0")); err == nil {
 			t.Fatal("Apply through the function's region found the us-west-2 instance's user; the test shows nothing")
 		}
 		_, home := grant.NewProviders(env.cfg, grant.Config{Table: tableID, IdentityCenterRegion: "us-west-2"})
-		p := home[policy.ProviderIdentityCenter]
+		p := home[target.IdentityCenter]
 		mustApply(t, p, f.grant("req-west"))
 		f.wantAssigned(t, true)
 		mustRemove(t, p, f.grant("req-west"))

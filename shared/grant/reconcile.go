@@ -96,7 +96,7 @@ func (r *Reconciler) reconcile(ctx context.Context, req *access.Request, now tim
 	if !ok {
 		return fmt.Errorf("request %s: no provider %q", req.ID, req.Target.Provider)
 	}
-	g := Grant{RequestID: req.ID, Principal: req.Requester, RoleARN: req.Target.RoleARN, Target: req.Target}
+	g := Grant{RequestID: req.ID, Principal: req.Requester, Target: req.Target}
 	if req.ExpiresAt != nil {
 		g.ExpiresAt = *req.ExpiresAt
 	}

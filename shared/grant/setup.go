@@ -12,8 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssoadmin"
 
 	"github.com/jitaccess/jit/shared/lambdaenv"
-	"github.com/jitaccess/jit/shared/policy"
 	"github.com/jitaccess/jit/shared/store"
+	"github.com/jitaccess/jit/shared/target"
 )
 
 // Setup is what the grant, revoke and reconcile functions build the same
@@ -68,8 +68,8 @@ func NewProviders(cfg aws.Config, c Config) (*store.Store, map[string]Provider) 
 		ic.Region = c.IdentityCenterRegion
 	}
 	return db, map[string]Provider{
-		policy.ProviderIAMRoleTrust: &IAMRoleTrust{IAM: iam.NewFromConfig(cfg), Locker: db, MaxTrustPolicy: c.TrustPolicyMaxLength, Now: time.Now},
-		policy.ProviderIdentityCenter: &IdentityCenter{SSOAdmin: ssoadmin.NewFromConfig(ic), IdentityStore: identitystore.NewFromConfig(ic),
+		target.IAMRoleTrust: &IAMRoleTrust{IAM: iam.NewFromConfig(cfg), Locker: db, MaxTrustPolicy: c.TrustPolicyMaxLength, Now: time.Now},
+		target.IdentityCenter: &IdentityCenter{SSOAdmin: ssoadmin.NewFromConfig(ic), IdentityStore: identitystore.NewFromConfig(ic),
 			Assignments: store.NewAssignments(ddb, c.Table)},
 	}
 }

@@ -22,9 +22,11 @@ import (
 type emailData struct {
 	Requester string
 	Resource  string
-	RoleARN   string
-	Duration  string
-	Window    string
+	// Target is what the grant changes, on one line (a role ARN, a
+	// permission set in an account).
+	Target   string
+	Duration string
+	Window   string
 	// ReasonLines are the reason's lines: the text part quotes each, the
 	// HTML part breaks between them.
 	ReasonLines []string
@@ -40,7 +42,7 @@ type emailData struct {
 
 func newEmailData(r *access.Request) emailData {
 	d := emailData{
-		Requester: untrusted.Line(r.Requester), Resource: untrusted.Line(r.Resource), RoleARN: r.Target.RoleARN,
+		Requester: untrusted.Line(r.Requester), Resource: untrusted.Line(r.Resource), Target: r.Target.String(),
 		Duration: access.FormatDuration(r.Duration), ReasonLines: untrusted.Lines(r.Reason),
 		Ticket: untrusted.Line(r.Ticket), TicketURL: r.TicketURL,
 		Requested: r.CreatedAt.UTC().Format("2006-01-02 15:04 UTC"), ID: r.ID,
@@ -136,7 +138,7 @@ func who(principal string) string { return principal[strings.LastIndex(principal
 // "Approve or deny:" link).
 var textEmail = texttemplate.Must(texttemplate.New("text").Parse(`{{.Requester}} asks for access.
 
-Resource:  {{.Resource}} ({{.RoleARN}})
+Resource:  {{.Resource}} ({{.Target}})
 Duration:  {{.Duration}}, {{.Window}}
 {{if .Ticket}}Ticket:    {{.Ticket}}{{if .TicketURL}} {{.TicketURL}}{{end}}
 {{end}}Requested: {{.Requested}}
@@ -155,7 +157,7 @@ Request {{.ID}}
 
 var textBreakGlass = texttemplate.Must(texttemplate.New("bg").Parse(`BREAK-GLASS: {{.Requester}} took access without approval.
 
-Resource:  {{.Resource}} ({{.RoleARN}})
+Resource:  {{.Resource}} ({{.Target}})
 Duration:  {{.Duration}}
 Reason, as the requester wrote it:
 {{range .ReasonLines}}  > {{.}}
@@ -175,7 +177,7 @@ var htmlEmail = template.Must(template.New("html").Parse(`<!doctype html>
 {{if .BreakGlass}}<p style="font-size:18px;margin:0 0 16px;color:#cf222e"><strong>Break-glass:</strong> <strong>{{.Requester}}</strong> took access without approval.</p>
 {{else}}<p style="font-size:18px;margin:0 0 16px"><strong>{{.Requester}}</strong> asks for access.</p>
 {{end}}<table role="presentation" style="font-size:15px;line-height:1.5">
-<tr><td style="color:#57606a;padding-right:12px">Resource</td><td><strong>{{.Resource}}</strong><br><span style="color:#57606a;font-size:13px">{{.RoleARN}}</span></td></tr>
+<tr><td style="color:#57606a;padding-right:12px">Resource</td><td><strong>{{.Resource}}</strong><br><span style="color:#57606a;font-size:13px">{{.Target}}</span></td></tr>
 <tr><td style="color:#57606a;padding-right:12px">Duration</td><td>{{.Duration}}, {{.Window}}</td></tr>
 <tr><td style="color:#57606a;padding-right:12px">Reason</td><td>{{range $i, $l := .ReasonLines}}{{if $i}}<br>{{end}}{{$l}}{{end}}</td></tr>
 {{if .Ticket}}<tr><td style="color:#57606a;padding-right:12px">Ticket</td><td>{{if .TicketURL}}<a href="{{.TicketURL}}" style="color:#0969da">{{.Ticket}}</a>{{else}}{{.Ticket}}{{end}}</td></tr>

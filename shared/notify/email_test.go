@@ -6,13 +6,14 @@ import (
 	"time"
 
 	"github.com/jitaccess/jit/shared/access"
+	"github.com/jitaccess/jit/shared/target"
 )
 
 func TestApprovalEmail(t *testing.T) {
 	r := &access.Request{
 		ID: "01m8h2vc7v9a4e39t9w0bj74tr", Resource: "sandbox-admin", Duration: 90 * time.Minute,
 		Requester: "arn:aws:sts::123456789012:assumed-role/Engineer/alice@example.com",
-		Reason:    `<b>deploy</b> & "fix"`, Target: access.Target{RoleARN: "arn:aws:iam::123456789012:role/x"},
+		Reason:    `<b>deploy</b> & "fix"`, Target: target.New(target.IAMRoleTrust, target.RoleARN, "arn:aws:iam::123456789012:role/x"),
 		CreatedAt: time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC),
 	}
 	m, err := ApprovalEmail(r, "carol@example.com", "https://api.example.com/d/TOKEN", Ask{At: r.CreatedAt, LinkExpires: time.Date(2026, 11, 28, 11, 0, 0, 0, time.UTC)})

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jitaccess/jit/shared/access"
+	"github.com/jitaccess/jit/shared/target"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -61,7 +62,7 @@ func chainRequest() *access.Request {
 		ID: "01m8h2vc7v9a4e39t9w0bj74tr", Resource: "prod-readonly", Duration: 90 * time.Minute,
 		Requester: "arn:aws:sts::123456789012:assumed-role/Engineer/alice@example.com",
 		Reason:    `investigate <b>INC-4711</b>: "orders" & payments`, Status: access.Pending,
-		Target: access.Target{Provider: "iam_role_trust", RoleARN: "arn:aws:iam::123456789012:role/jit-prod-readonly"},
+		Target: target.New(target.IAMRoleTrust, target.RoleARN, "arn:aws:iam::123456789012:role/jit-prod-readonly"),
 		Ticket: "INC-4711", TicketURL: "https://tracker.example.com/browse/INC-4711",
 		CreatedAt: t0, UpdatedAt: t0, PolicyVersion: 3,
 		Chain: []access.Level{

@@ -156,12 +156,19 @@ func OutcomeEmail(r *access.Request, outcome string, history []access.Event, to 
 		v.Lines = append(v.Lines, "Your request for "+what+" timed out: no approver decided before the approval window closed.", "No access was granted. Ask again if you still need it.")
 	case OutcomeGranted:
 		v.Subject, v.Heading, v.Tone = "Access granted: "+res+" for "+dur, "Your access is active", "good"
-		v.Lines = append(v.Lines, "You have "+what+". Take the role with exactly this session name; other session names are refused.")
-		v.Facts = []fact{{"Role", r.Target.RoleARN}, {"Session name", grant.SessionName(r.Requester)}}
+		for _, f := range r.Target.Facts() {
+			v.Facts = append(v.Facts, fact{f.Label, f.Value})
+		}
+		if r.Target.AssumableRole() != "" {
+			v.Lines = append(v.Lines, "You have "+what+". Take the role with exactly this session name; other session names are refused.")
+			v.Facts = append(v.Facts, fact{"Session name", grant.SessionName(r.Requester)})
+			v.Command = "jit creds " + r.ID
+		} else {
+			v.Lines = append(v.Lines, "You have "+what+".", r.Target.UseText())
+		}
 		if r.ExpiresAt != nil {
 			v.Facts = append(v.Facts, fact{"Expires", stamp(*r.ExpiresAt)})
 		}
-		v.Command = "jit creds " + r.ID
 	case OutcomeRevoked:
 		v.Subject, v.Heading, v.Tone = "Revoked: "+res, "Your access was revoked", "warn"
 		s := "Your access to " + res + " was revoked"

@@ -45,7 +45,7 @@ func slackSubject(r *access.Request) string {
 func slackRequest(r *access.Request, ask Ask) slack.Request {
 	d := newEmailData(r)
 	return slack.Request{
-		Requester: who(r.Requester), Resource: r.Resource, RoleARN: r.Target.RoleARN,
+		Requester: who(r.Requester), Resource: r.Resource, Target: r.Target.String(),
 		Duration: d.Duration, Window: d.Window, Reason: r.Reason,
 		Ticket: r.Ticket, TicketURL: r.TicketURL,
 		Level: chainLine(r, ask), RequestID: r.ID,

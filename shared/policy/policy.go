@@ -13,12 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/jitaccess/jit/shared/link"
-)
-
-// Providers a target may name.
-const (
-	ProviderIAMRoleTrust   = "iam_role_trust"
-	ProviderIdentityCenter = "identity_center"
+	"github.com/jitaccess/jit/shared/target"
 )
 
 // Document is a whole policy: the rules for every resource.
@@ -98,16 +93,9 @@ type BreakGlass struct {
 	ReasonMinLength int  `yaml:"reason_min_length,omitempty" json:"reason_min_length,omitempty"`
 }
 
-// Target says what a grant changes.
-type Target struct {
-	Provider string `yaml:"provider" json:"provider"`
-	// iam_role_trust
-	RoleARN string `yaml:"role_arn,omitempty" json:"role_arn,omitempty"`
-	// identity_center
-	InstanceARN      string `yaml:"instance_arn,omitempty" json:"instance_arn,omitempty"`
-	PermissionSetARN string `yaml:"permission_set_arn,omitempty" json:"permission_set_arn,omitempty"`
-	AccountID        string `yaml:"account_id,omitempty" json:"account_id,omitempty"`
-}
+// Target says what a grant changes: a provider and its parameters, which
+// the provider's target.Kind validates.
+type Target = target.Target
 
 // Approval is the chain of levels a request must pass.
 type Approval struct {
@@ -225,11 +213,7 @@ func (e *InvalidError) Error() string {
 const MaxDocumentSize = 256 << 10
 
 var (
-	namePattern          = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
-	roleARNPattern       = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
-	instancePattern      = regexp.MustCompile(`^arn:aws[a-z-]*:sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}$`)
-	permissionSetPattern = regexp.MustCompile(`^arn:aws[a-z-]*:sso:::permissionSet/(sso)?ins-[a-zA-Z0-9-.]{16}/ps-[a-zA-Z0-9-./]{16}$`)
-	accountPattern       = regexp.MustCompile(`^\d{12}$`)
+	namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 )
 
 // Parse reads and validates a YAML policy document. Unknown fields are
@@ -290,7 +274,7 @@ func (d *Document) applyDefaults() {
 			r.ReasonMinLength = DefaultReasonMinimum
 		}
 		if r.Target.Provider == "" {
-			r.Target.Provider = ProviderIAMRoleTrust
+			r.Target.Provider = target.Default
 		}
 		for j := range r.Approval.Levels {
 			l := &r.Approval.Levels[j]
@@ -388,26 +372,8 @@ func (v *validator) resource(r *Resource) {
 	case !namePattern.MatchString(r.Name):
 		v.add(v.at("name"), "%q must be lower-case letters, digits and dashes (at most 63)", r.Name)
 	}
-	switch r.Target.Provider {
-	case ProviderIAMRoleTrust:
-		if !roleARNPattern.MatchString(r.Target.RoleARN) {
-			v.add(v.at("target", "role_arn"), "%q is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)", r.Target.RoleARN)
-		}
-	case ProviderIdentityCenter:
-		if !instancePattern.MatchString(r.Target.InstanceARN) {
-			v.add(v.at("target", "instance_arn"), "%q is not an Identity Center instance ARN (arn:aws:sso:::instance/ssoins-...)", r.Target.InstanceARN)
-		}
-		if !permissionSetPattern.MatchString(r.Target.PermissionSetARN) {
-			v.add(v.at("target", "permission_set_arn"), "%q is not a permission set ARN (arn:aws:sso:::permissionSet/ssoins-.../ps-...)", r.Target.PermissionSetARN)
-		}
-		if !accountPattern.MatchString(r.Target.AccountID) {
-			v.add(v.at("target", "account_id"), "%q is not a 12-digit AWS account id", r.Target.AccountID)
-		}
-		if r.Target.RoleARN != "" {
-			v.add(v.at("target", "role_arn"), "is for iam_role_trust; identity_center targets a permission set")
-		}
-	default:
-		v.add(v.at("target", "provider"), "%q is not a known provider (known: %s, %s)", r.Target.Provider, ProviderIAMRoleTrust, ProviderIdentityCenter)
+	for _, p := range r.Target.Validate() {
+		v.add(v.at("target", p.Param), "%s", p.Message)
 	}
 	if len(r.Requesters) == 0 {
 		v.add(v.at("requesters"), "at least one pattern is required (a principal ARN pattern like \"arn:aws:sts::123456789012:assumed-role/Engineer/*\" or an email pattern like \"*@example.com\")")

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jitaccess/jit/shared/target"
 )
 
 func TestParseSample(t *testing.T) {
@@ -82,7 +84,7 @@ func TestParseValidDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := doc.Resources[0]
-	if r.Target.Provider != ProviderIAMRoleTrust || r.MinDuration.Std() != DefaultMinDuration || r.Approval.Levels[0].Timeout.Std() != DefaultLevelTimeout {
+	if r.Target.Provider != target.IAMRoleTrust || r.MinDuration.Std() != DefaultMinDuration || r.Approval.Levels[0].Timeout.Std() != DefaultLevelTimeout {
 		t.Fatalf("defaults not applied: %+v", r)
 	}
 }

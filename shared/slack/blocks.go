@@ -93,7 +93,7 @@ const (
 type Request struct {
 	Requester string
 	Resource  string
-	RoleARN   string
+	Target    string
 	Duration  string
 	Window    string
 	Reason    string
@@ -172,7 +172,7 @@ func NoticeMessage(n Notice) Message {
 // messages show.
 func requestBlocks(r Request, title, intro string) []Block {
 	fields := []Text{
-		mrkdwn("*Resource*\n" + esc(r.Resource) + "\n" + esc(r.RoleARN)),
+		mrkdwn("*Resource*\n" + esc(r.Resource) + "\n" + esc(r.Target)),
 		mrkdwn("*Duration*\n" + esc(r.Duration) + ", " + esc(r.Window)),
 	}
 	if r.Ticket != "" {

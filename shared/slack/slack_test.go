@@ -136,7 +136,7 @@ func sampleToken() link.Token {
 func sampleRequest() Request {
 	return Request{
 		Requester: "alice@example.com", Resource: "sandbox-admin",
-		RoleARN:  "arn:aws:iam::123456789012:role/jit-sandbox-admin",
+		Target:   "arn:aws:iam::123456789012:role/jit-sandbox-admin",
 		Duration: "1h30m", Window: "starting when approved",
 		Reason: "fix the <!channel> deploy & \"roll back\" *now*\nsee the runbook",
 		Ticket: "INC-1234", TicketURL: "https://tracker.example.com/browse/INC-1234",
@@ -162,7 +162,7 @@ func TestApprovalMessageGolden(t *testing.T) {
 	minimal := Approval{
 		Request: Request{
 			Requester: "arn:aws:sts::123456789012:assumed-role/GitHubActions/ci-deploy", Resource: "prod-readonly",
-			RoleARN: "arn:aws:iam::123456789012:role/jit-prod-readonly", Duration: "15m", Window: "starting when approved",
+			Target: "arn:aws:iam::123456789012:role/jit-prod-readonly", Duration: "15m", Window: "starting when approved",
 			Reason: "nightly job", RequestID: "01m8h2vc7v9a4e39t9w0bj74tr",
 		},
 		DecisionURL: "https://api.example.com/d/" + sampleToken().Reveal(), Token: sampleToken(),

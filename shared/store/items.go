@@ -19,39 +19,38 @@ type requestItem struct {
 	GSI3PK string `dynamodbav:"GSI3PK"`
 	GSI3SK string `dynamodbav:"GSI3SK"`
 
-	Kind                   string      `dynamodbav:"kind"`
-	ID                     string      `dynamodbav:"id"`
-	Resource               string      `dynamodbav:"resource"`
-	Requester              string      `dynamodbav:"requester"`
-	Reason                 string      `dynamodbav:"reason"`
-	DurationSeconds        int64       `dynamodbav:"duration_seconds"`
-	Status                 string      `dynamodbav:"status"`
-	PolicyVersion          int         `dynamodbav:"policy_version"`
-	TargetProvider         string      `dynamodbav:"target_provider"`
-	TargetRoleARN          string      `dynamodbav:"target_role_arn,omitempty"`
-	TargetInstanceARN      string      `dynamodbav:"target_instance_arn,omitempty"`
-	TargetPermissionSetARN string      `dynamodbav:"target_permission_set_arn,omitempty"`
-	TargetAccountID        string      `dynamodbav:"target_account_id,omitempty"`
-	Approvers              []string    `dynamodbav:"approvers"`
-	CreatedAt              string      `dynamodbav:"created_at"`
-	UpdatedAt              string      `dynamodbav:"updated_at"`
-	DecidedBy              string      `dynamodbav:"decided_by,omitempty"`
-	DecidedAt              string      `dynamodbav:"decided_at,omitempty"`
-	GrantedAt              string      `dynamodbav:"granted_at,omitempty"`
-	ExpiresAt              string      `dynamodbav:"expires_at,omitempty"`
-	EndedAt                string      `dynamodbav:"ended_at,omitempty"`
-	TaskToken              string      `dynamodbav:"task_token,omitempty"`
-	HoldToken              string      `dynamodbav:"hold_token,omitempty"`
-	RevokeRequestedBy      string      `dynamodbav:"revoke_requested_by,omitempty"`
-	Level                  int         `dynamodbav:"level"`
-	Escalated              bool        `dynamodbav:"escalated"`
-	Approvals              int         `dynamodbav:"approvals"`
-	Chain                  []levelItem `dynamodbav:"chain"`
-	Ticket                 string      `dynamodbav:"ticket,omitempty"`
-	TicketURL              string      `dynamodbav:"ticket_url,omitempty"`
-	StartAt                string      `dynamodbav:"start_at,omitempty"`
-	BreakGlass             bool        `dynamodbav:"break_glass"`
-	AutoApprovedBy         string      `dynamodbav:"auto_approved_by,omitempty"`
+	Kind            string `dynamodbav:"kind"`
+	ID              string `dynamodbav:"id"`
+	Resource        string `dynamodbav:"resource"`
+	Requester       string `dynamodbav:"requester"`
+	Reason          string `dynamodbav:"reason"`
+	DurationSeconds int64  `dynamodbav:"duration_seconds"`
+	Status          string `dynamodbav:"status"`
+	PolicyVersion   int    `dynamodbav:"policy_version"`
+	TargetProvider  string `dynamodbav:"target_provider"`
+	// TargetParams are the provider's parameters (package target), kept
+	// as one map so that the table names no provider's fields.
+	TargetParams      map[string]string `dynamodbav:"target_params,omitempty"`
+	Approvers         []string          `dynamodbav:"approvers"`
+	CreatedAt         string            `dynamodbav:"created_at"`
+	UpdatedAt         string            `dynamodbav:"updated_at"`
+	DecidedBy         string            `dynamodbav:"decided_by,omitempty"`
+	DecidedAt         string            `dynamodbav:"decided_at,omitempty"`
+	GrantedAt         string            `dynamodbav:"granted_at,omitempty"`
+	ExpiresAt         string            `dynamodbav:"expires_at,omitempty"`
+	EndedAt           string            `dynamodbav:"ended_at,omitempty"`
+	TaskToken         string            `dynamodbav:"task_token,omitempty"`
+	HoldToken         string            `dynamodbav:"hold_token,omitempty"`
+	RevokeRequestedBy string            `dynamodbav:"revoke_requested_by,omitempty"`
+	Level             int               `dynamodbav:"level"`
+	Escalated         bool              `dynamodbav:"escalated"`
+	Approvals         int               `dynamodbav:"approvals"`
+	Chain             []levelItem       `dynamodbav:"chain"`
+	Ticket            string            `dynamodbav:"ticket,omitempty"`
+	TicketURL         string            `dynamodbav:"ticket_url,omitempty"`
+	StartAt           string            `dynamodbav:"start_at,omitempty"`
+	BreakGlass        bool              `dynamodbav:"break_glass"`
+	AutoApprovedBy    string            `dynamodbav:"auto_approved_by,omitempty"`
 }
 
 // levelItem is one level of a request's chain as stored.
@@ -74,39 +73,36 @@ const (
 
 func newRequestItem(r *access.Request) requestItem {
 	it := requestItem{
-		PK:                     requestPK(r.ID),
-		SK:                     skRequest,
-		GSI1PK:                 requesterKey(r.Requester),
-		GSI1SK:                 createdKey(r.CreatedAt, r.ID),
-		GSI2PK:                 resourceKey(r.Resource),
-		GSI2SK:                 createdKey(r.CreatedAt, r.ID),
-		GSI3PK:                 statusKey(string(r.Status), r.ID),
-		GSI3SK:                 createdKey(r.CreatedAt, r.ID),
-		Kind:                   kindRequest,
-		ID:                     r.ID,
-		Resource:               r.Resource,
-		Requester:              r.Requester,
-		Reason:                 r.Reason,
-		DurationSeconds:        int64(r.Duration / time.Second),
-		Status:                 string(r.Status),
-		PolicyVersion:          r.PolicyVersion,
-		TargetProvider:         r.Target.Provider,
-		TargetRoleARN:          r.Target.RoleARN,
-		TargetInstanceARN:      r.Target.InstanceARN,
-		TargetPermissionSetARN: r.Target.PermissionSetARN,
-		TargetAccountID:        r.Target.AccountID,
-		Approvers:              r.Approvers,
-		CreatedAt:              formatTime(r.CreatedAt),
-		UpdatedAt:              formatTime(r.UpdatedAt),
-		Level:                  r.Level,
-		Escalated:              r.Escalated,
-		Approvals:              r.Approvals,
-		Chain:                  chainItems(r.Chain),
-		Ticket:                 r.Ticket,
-		TicketURL:              r.TicketURL,
-		BreakGlass:             r.BreakGlass,
-		AutoApprovedBy:         r.AutoApprovedBy,
-		DecidedBy:              r.DecidedBy,
+		PK:              requestPK(r.ID),
+		SK:              skRequest,
+		GSI1PK:          requesterKey(r.Requester),
+		GSI1SK:          createdKey(r.CreatedAt, r.ID),
+		GSI2PK:          resourceKey(r.Resource),
+		GSI2SK:          createdKey(r.CreatedAt, r.ID),
+		GSI3PK:          statusKey(string(r.Status), r.ID),
+		GSI3SK:          createdKey(r.CreatedAt, r.ID),
+		Kind:            kindRequest,
+		ID:              r.ID,
+		Resource:        r.Resource,
+		Requester:       r.Requester,
+		Reason:          r.Reason,
+		DurationSeconds: int64(r.Duration / time.Second),
+		Status:          string(r.Status),
+		PolicyVersion:   r.PolicyVersion,
+		TargetProvider:  r.Target.Provider,
+		TargetParams:    r.Target.Params,
+		Approvers:       r.Approvers,
+		CreatedAt:       formatTime(r.CreatedAt),
+		UpdatedAt:       formatTime(r.UpdatedAt),
+		Level:           r.Level,
+		Escalated:       r.Escalated,
+		Approvals:       r.Approvals,
+		Chain:           chainItems(r.Chain),
+		Ticket:          r.Ticket,
+		TicketURL:       r.TicketURL,
+		BreakGlass:      r.BreakGlass,
+		AutoApprovedBy:  r.AutoApprovedBy,
+		DecidedBy:       r.DecidedBy,
 	}
 	if r.StartAt != nil {
 		it.StartAt = formatTime(*r.StartAt)
@@ -128,15 +124,14 @@ func chainItems(chain []access.Level) []levelItem {
 
 func (it requestItem) request() (*access.Request, error) {
 	r := &access.Request{
-		ID:            it.ID,
-		Resource:      it.Resource,
-		Requester:     it.Requester,
-		Reason:        it.Reason,
-		Duration:      time.Duration(it.DurationSeconds) * time.Second,
-		Status:        access.Status(it.Status),
-		PolicyVersion: it.PolicyVersion,
-		Target: access.Target{Provider: it.TargetProvider, RoleARN: it.TargetRoleARN, InstanceARN: it.TargetInstanceARN,
-			PermissionSetARN: it.TargetPermissionSetARN, AccountID: it.TargetAccountID},
+		ID:                it.ID,
+		Resource:          it.Resource,
+		Requester:         it.Requester,
+		Reason:            it.Reason,
+		Duration:          time.Duration(it.DurationSeconds) * time.Second,
+		Status:            access.Status(it.Status),
+		PolicyVersion:     it.PolicyVersion,
+		Target:            access.Target{Provider: it.TargetProvider, Params: it.TargetParams},
 		Approvers:         it.Approvers,
 		DecidedBy:         it.DecidedBy,
 		Level:             it.Level,

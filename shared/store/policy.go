@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -74,33 +75,32 @@ func (s *Store) ApplyPolicy(ctx context.Context, previous int, document []byte, 
 	if err != nil {
 		return 0, fmt.Errorf("encode policy event: %w", err)
 	}
-	cond := "attribute_not_exists(#pk)"
-	values := map[string]types.AttributeValue{}
+	// The current pointer moves only from the version the admin read.
+	cond := expression.AttributeNotExists(expression.Name(attrPK))
 	if previous > 0 {
-		cond = "#version = :previous"
-		values[":previous"] = &types.AttributeValueMemberN{Value: fmt.Sprint(previous)}
+		cond = expression.Name(attrVersion).Equal(expression.Value(previous))
+	}
+	moved, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return 0, fmt.Errorf("policy condition: %w", err)
+	}
+	fresh, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(attrPK))).Build()
+	if err != nil {
+		return 0, fmt.Errorf("policy condition: %w", err)
 	}
 	currentPut := &types.Put{
-		TableName: &s.table, Item: current, ConditionExpression: aws.String(cond),
-		ExpressionAttributeNames: map[string]string{"#pk": attrPK, "#version": attrVersion},
-	}
-	if previous == 0 {
-		currentPut.ExpressionAttributeNames = map[string]string{"#pk": attrPK}
-	} else {
-		currentPut.ExpressionAttributeNames = map[string]string{"#version": attrVersion}
-		currentPut.ExpressionAttributeValues = values
+		TableName: &s.table, Item: current, ConditionExpression: moved.Condition(),
+		ExpressionAttributeNames: moved.Names(), ExpressionAttributeValues: moved.Values(),
 	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Put: &types.Put{
 			TableName: &s.table, Item: versioned,
-			ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-			ExpressionAttributeNames: map[string]string{"#pk": attrPK},
+			ConditionExpression: fresh.Condition(), ExpressionAttributeNames: fresh.Names(),
 		}},
 		{Put: currentPut},
 		{Put: &types.Put{
 			TableName: &s.table, Item: event,
-			ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-			ExpressionAttributeNames: map[string]string{"#pk": attrPK},
+			ConditionExpression: fresh.Condition(), ExpressionAttributeNames: fresh.Names(),
 		}},
 	}})
 	if err != nil {

@@ -51,6 +51,7 @@ import (
 	"github.com/jitaccess/jit/shared/local/template"
 	"github.com/jitaccess/jit/shared/local/testenv"
 	"github.com/jitaccess/jit/shared/store"
+	"github.com/jitaccess/jit/shared/target"
 )
 
 const (
@@ -300,7 +301,7 @@ func newRequest(t *testing.T, requester string, created time.Time) *access.Reque
 		Duration:      90 * time.Minute,
 		Status:        access.Pending,
 		PolicyVersion: 3,
-		Target:        access.Target{Provider: "iam-role", RoleARN: "arn:aws:iam::123456789012:role/prod-admin"},
+		Target:        target.New("iam-role", target.RoleARN, "arn:aws:iam::123456789012:role/prod-admin"),
 		Approvers:     []string{"Bob@Example.com", "carol@example.com"},
 		CreatedAt:     created,
 		UpdatedAt:     created,

@@ -12,10 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"sort"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +22,7 @@ import (
 	"github.com/jitaccess/jit/shared/audit"
 	"github.com/jitaccess/jit/shared/link"
 	"github.com/jitaccess/jit/shared/store"
+	"github.com/jitaccess/jit/shared/store/storetest"
 )
 
 var now = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
@@ -35,146 +33,29 @@ const (
 	alice = "arn:aws:sts::123456789012:assumed-role/Engineer/alice@example.com"
 )
 
-// fakeStore keeps sign-ins, sessions, requests and events in memory. Its
-// search filters like the store's and pages by offset.
-type fakeStore struct {
-	mu       sync.Mutex
-	signIns  map[string]signInRecord // by hash
-	sessions map[string]sessionRecord
-	requests map[string]*access.Request
-	events   []access.Event
-	searches int
-}
-
-type signInRecord struct {
-	principal string
-	expires   time.Time
-	used      bool
-}
-
-type sessionRecord struct {
-	principal string
-	expires   time.Time
-}
-
-func newFake() *fakeStore {
-	return &fakeStore{signIns: map[string]signInRecord{}, sessions: map[string]sessionRecord{}, requests: map[string]*access.Request{}}
-}
-
-func (f *fakeStore) RedeemSignIn(_ context.Context, signInHash, sessionHash string, at, expires time.Time) (string, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	s, ok := f.signIns[signInHash]
-	if !ok {
-		return "", access.ErrNotFound
-	}
-	if s.used || !at.Before(s.expires) {
-		return "", store.ErrSignInSpent
-	}
-	s.used = true
-	f.signIns[signInHash] = s
-	f.sessions[sessionHash] = sessionRecord{principal: s.principal, expires: expires}
-	return s.principal, nil
-}
-
-func (f *fakeStore) CheckSignIn(_ context.Context, signInHash string, at time.Time) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	s, ok := f.signIns[signInHash]
-	switch {
-	case !ok:
-		return access.ErrNotFound
-	case s.used || !at.Before(s.expires):
-		return store.ErrSignInSpent
-	}
-	return nil
-}
-
-func (f *fakeStore) EndAuditSession(_ context.Context, hash string, _ time.Time) error {
-	delete(f.sessions, hash)
-	return nil
-}
-
-func (f *fakeStore) AuditSession(_ context.Context, hash string, at time.Time) (string, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	s, ok := f.sessions[hash]
-	if !ok || !at.Before(s.expires) {
-		return "", access.ErrNotFound
-	}
-	return s.principal, nil
-}
-
-func (f *fakeStore) GetRequest(_ context.Context, id string) (*access.Request, error) {
-	if r, ok := f.requests[id]; ok {
-		return r, nil
-	}
-	return nil, access.ErrNotFound
-}
-
-func (f *fakeStore) History(_ context.Context, id string) ([]access.Event, error) {
-	var out []access.Event
-	for _, ev := range f.events {
-		if ev.RequestID == id {
-			out = append(out, ev)
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
-	return out, nil
-}
-
-func (f *fakeStore) SearchAudit(_ context.Context, q store.AuditQuery) (*store.AuditPage, error) {
-	f.mu.Lock()
-	f.searches++
-	f.mu.Unlock()
-	var match []access.Event
-	for _, ev := range f.events {
-		if (q.Requester == "" || ev.Requester == q.Requester) && (q.Actor == "" || ev.Actor == q.Actor) &&
-			(q.Resource == "" || ev.Resource == q.Resource) && (q.Type == "" || ev.Type == q.Type) &&
-			(q.Status == "" || ev.To == q.Status) && !ev.At.Before(q.From) && !ev.At.After(q.To) {
-			match = append(match, ev)
-		}
-	}
-	sort.SliceStable(match, func(i, j int) bool { return match[i].At.After(match[j].At) })
-	start := 0
-	if q.Cursor != "" {
-		n, err := strconv.Atoi(q.Cursor)
-		if err != nil || n < 0 || n > len(match) {
-			return nil, store.ErrBadCursor
-		}
-		start = n
-	}
-	end := min(start+q.Limit, len(match))
-	page := &store.AuditPage{Events: match[start:end], Index: "fake", Queries: 1}
-	if end < len(match) {
-		page.Next = strconv.Itoa(end)
-	}
-	return page, nil
-}
-
-// signIn stores a sign-in link for principal and returns its token.
-func (f *fakeStore) signIn(t *testing.T, principal string) link.Token {
+// storeSignIn stores a sign-in link for principal and returns its token.
+func storeSignIn(t *testing.T, f *storetest.Memory, principal string) link.Token {
 	t.Helper()
 	tok, err := link.New(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.signIns[tok.Hash()] = signInRecord{principal: principal, expires: now.Add(5 * time.Minute)}
+	f.SignIns[tok.Hash()] = storetest.SignIn{Principal: principal, Expires: now.Add(5 * time.Minute)}
 	return tok
 }
 
-// session stores a live session for principal and returns its cookie.
-func (f *fakeStore) session(t *testing.T, principal string) string {
+// storeSession stores a live session for principal and returns its cookie.
+func storeSession(t *testing.T, f *storetest.Memory, principal string) string {
 	t.Helper()
 	tok, err := link.New(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.sessions[tok.Hash()] = sessionRecord{principal: principal, expires: now.Add(time.Hour)}
+	f.Sessions[tok.Hash()] = storetest.Session{Principal: principal, Expires: now.Add(time.Hour)}
 	return CookieName + "=" + tok.Reveal()
 }
 
-func newHandler(f *fakeStore) *Handler {
+func newHandler(f *storetest.Memory) *Handler {
 	h := New(f, slog.New(slog.DiscardHandler), []string{"arn:aws:sts::123456789012:assumed-role/JitAdmin/*"}, []string{frank})
 	h.Now = func() time.Time { return now }
 	return h
@@ -212,9 +93,9 @@ func post(h *Handler, route, path string, cookies []string, headers map[string]s
 // TestSignInGetOnlyAsks: link previewers and mail scanners fetch links;
 // a GET shows a confirmation and spends nothing.
 func TestSignInGetOnlyAsks(t *testing.T) {
-	f := newFake()
+	f := storetest.New()
 	h := newHandler(f)
-	tok := f.signIn(t, frank)
+	tok := storeSignIn(t, f, frank)
 	for i := 0; i < 2; i++ {
 		resp := get(h, "/audit/session/{token}", "/audit/session/x", nil, nil, map[string]string{"token": tok.Reveal()})
 		if resp.StatusCode != http.StatusOK || len(resp.Cookies) != 0 || !strings.Contains(resp.Body, `<form method="post"`) ||
@@ -222,7 +103,7 @@ func TestSignInGetOnlyAsks(t *testing.T) {
 			t.Fatalf("GET %d: %d cookies %v\n%s", i, resp.StatusCode, resp.Cookies, resp.Body)
 		}
 	}
-	if f.signIns[tok.Hash()].used || len(f.sessions) != 0 {
+	if f.SignIns[tok.Hash()].Used || len(f.Sessions) != 0 {
 		t.Fatal("a GET spent the sign-in link")
 	}
 	if r := get(h, "/audit/session/{token}", "/audit/session/x", nil, nil, map[string]string{"token": "not-a-token"}); r.StatusCode != http.StatusNotFound {
@@ -230,10 +111,10 @@ func TestSignInGetOnlyAsks(t *testing.T) {
 	}
 	// A link that can no longer sign in says so on the GET, no button.
 	unknown, _ := link.New(nil)
-	spent := f.signIn(t, frank)
-	f.signIns[spent.Hash()] = signInRecord{principal: frank, expires: now.Add(time.Minute), used: true}
-	expired := f.signIn(t, frank)
-	f.signIns[expired.Hash()] = signInRecord{principal: frank, expires: now}
+	spent := storeSignIn(t, f, frank)
+	f.SignIns[spent.Hash()] = storetest.SignIn{Principal: frank, Expires: now.Add(time.Minute), Used: true}
+	expired := storeSignIn(t, f, frank)
+	f.SignIns[expired.Hash()] = storetest.SignIn{Principal: frank, Expires: now}
 	for name, c := range map[string]struct {
 		tok  link.Token
 		want int
@@ -246,9 +127,9 @@ func TestSignInGetOnlyAsks(t *testing.T) {
 }
 
 func TestSignInPostSetsCookieOnceAndRedirects(t *testing.T) {
-	f := newFake()
+	f := storetest.New()
 	h := newHandler(f)
-	tok := f.signIn(t, frank)
+	tok := storeSignIn(t, f, frank)
 	params := map[string]string{"token": tok.Reveal()}
 	resp := post(h, "/audit/session/{token}", "/audit/session/x", nil, nil, params)
 	if resp.StatusCode != http.StatusSeeOther || resp.Headers["Location"] != "/audit" {
@@ -266,8 +147,8 @@ func TestSignInPostSetsCookieOnceAndRedirects(t *testing.T) {
 	if strings.Contains(c, tok.Reveal()) {
 		t.Error("the cookie carries the sign-in token instead of a new session token")
 	}
-	for hash, s := range f.sessions {
-		if !s.expires.Equal(now.Add(time.Hour)) || s.principal != frank {
+	for hash, s := range f.Sessions {
+		if !s.Expires.Equal(now.Add(time.Hour)) || s.Principal != frank {
 			t.Errorf("session %s = %+v, want frank's until %s", hash, s, now.Add(time.Hour))
 		}
 	}
@@ -294,9 +175,9 @@ func TestSignInPostSetsCookieOnceAndRedirects(t *testing.T) {
 // TestSignInPostFromAnotherSite: a page elsewhere cannot sign a browser
 // in (login CSRF) with a link of its own.
 func TestSignInPostFromAnotherSite(t *testing.T) {
-	f := newFake()
+	f := storetest.New()
 	h := newHandler(f)
-	tok := f.signIn(t, frank)
+	tok := storeSignIn(t, f, frank)
 	for _, hd := range []map[string]string{
 		{"origin": "https://evil.example", "sec-fetch-site": "cross-site"},
 		{"origin": "https://evil.example", "sec-fetch-site": ""},
@@ -306,15 +187,15 @@ func TestSignInPostFromAnotherSite(t *testing.T) {
 			t.Errorf("%v: %d cookies %v", hd, resp.StatusCode, resp.Cookies)
 		}
 	}
-	if f.signIns[tok.Hash()].used {
+	if f.SignIns[tok.Hash()].Used {
 		t.Error("a cross-site post spent the link")
 	}
 }
 
 func TestLogout(t *testing.T) {
-	f := newFake()
+	f := storetest.New()
 	h := newHandler(f)
-	cookie := f.session(t, frank)
+	cookie := storeSession(t, f, frank)
 	resp := post(h, "/audit/logout", "/audit/logout", []string{cookie}, nil, nil)
 	if resp.StatusCode != http.StatusOK || len(resp.Cookies) != 1 || !strings.Contains(resp.Body, "signed out") {
 		t.Fatalf("logout: %d cookies %v\n%s", resp.StatusCode, resp.Cookies, resp.Body)
@@ -326,8 +207,8 @@ func TestLogout(t *testing.T) {
 		}
 	}
 	// The session ends on the server too: the old cookie opens nothing.
-	if len(f.sessions) != 0 {
-		t.Errorf("sessions left: %v", f.sessions)
+	if len(f.Sessions) != 0 {
+		t.Errorf("sessions left: %v", f.Sessions)
 	}
 	if r := get(h, "/audit", "/audit", []string{cookie}, nil, nil); r.StatusCode != http.StatusUnauthorized {
 		t.Errorf("search after logout: %d", r.StatusCode)
@@ -336,16 +217,16 @@ func TestLogout(t *testing.T) {
 	if r := post(h, "/audit/logout", "/audit/logout", nil, nil, nil); r.StatusCode != http.StatusOK || !strings.Contains(strings.Join(r.Cookies, ""), "Max-Age=0") {
 		t.Errorf("logout without a session: %d %v", r.StatusCode, r.Cookies)
 	}
-	other := f.session(t, frank)
-	if r := post(h, "/audit/logout", "/audit/logout", []string{other}, map[string]string{"origin": "https://evil.example", "sec-fetch-site": "cross-site"}, nil); r.StatusCode != http.StatusForbidden || len(f.sessions) != 1 {
-		t.Errorf("cross-site logout: %d sessions %d", r.StatusCode, len(f.sessions))
+	other := storeSession(t, f, frank)
+	if r := post(h, "/audit/logout", "/audit/logout", []string{other}, map[string]string{"origin": "https://evil.example", "sec-fetch-site": "cross-site"}, nil); r.StatusCode != http.StatusForbidden || len(f.Sessions) != 1 {
+		t.Errorf("cross-site logout: %d sessions %d", r.StatusCode, len(f.Sessions))
 	}
 }
 
 func TestSignInRefusesNonAuditor(t *testing.T) {
-	f := newFake()
+	f := storetest.New()
 	h := newHandler(f)
-	tok := f.signIn(t, alice)
+	tok := storeSignIn(t, f, alice)
 	resp := post(h, "/audit/session/{token}", "/audit/session/x", nil, nil, map[string]string{"token": tok.Reveal()})
 	if resp.StatusCode != http.StatusForbidden || len(resp.Cookies) != 0 {
 		t.Errorf("alice signs in: %d cookies %v", resp.StatusCode, resp.Cookies)
@@ -353,10 +234,10 @@ func TestSignInRefusesNonAuditor(t *testing.T) {
 }
 
 func TestPagesNeedSession(t *testing.T) {
-	f := newFake()
+	f := storetest.New()
 	h := newHandler(f)
 	expired, _ := link.New(nil)
-	f.sessions[expired.Hash()] = sessionRecord{principal: frank, expires: now.Add(-time.Second)}
+	f.Sessions[expired.Hash()] = storetest.Session{Principal: frank, Expires: now.Add(-time.Second)}
 	routes := []struct{ route, path string }{
 		{"/audit", "/audit"}, {"/audit/export", "/audit/export"}, {"/audit/requests/{id}", "/audit/requests/01m8h2vc7v9a4e39t9w0bj74tr"},
 	}
@@ -370,9 +251,9 @@ func TestPagesNeedSession(t *testing.T) {
 		{"expired session", []string{CookieName + "=" + expired.Reveal()}, http.StatusUnauthorized},
 		{"unknown session", []string{CookieName + "=" + mustToken(t).Reveal()}, http.StatusUnauthorized},
 		{"other cookie name", []string{"jit_audit2=" + mustToken(t).Reveal()}, http.StatusUnauthorized},
-		{"requester's session", []string{f.session(t, alice)}, http.StatusForbidden},
-		{"auditor", []string{f.session(t, frank)}, 0},
-		{"admin by pattern", []string{f.session(t, erin)}, 0},
+		{"requester's session", []string{storeSession(t, f, alice)}, http.StatusForbidden},
+		{"auditor", []string{storeSession(t, f, frank)}, 0},
+		{"admin by pattern", []string{storeSession(t, f, erin)}, 0},
 	}
 	for _, tt := range tests {
 		for _, r := range routes {
@@ -405,7 +286,7 @@ func mustToken(t *testing.T) link.Token {
 }
 
 func TestSignInPageOffersDevSignInOnlyLocally(t *testing.T) {
-	h := newHandler(newFake())
+	h := newHandler(storetest.New())
 	for host, want := range map[string]bool{"127.0.0.1:3000": true, "localhost:3000": true, "jit.example.com": false, "abc.execute-api.us-east-1.amazonaws.com": false} {
 		req := events.APIGatewayV2HTTPRequest{RouteKey: "GET /audit"}
 		req.RequestContext.DomainName = host
@@ -419,12 +300,12 @@ func TestSignInPageOffersDevSignInOnlyLocally(t *testing.T) {
 // hostile is text an attacker controls: a reason, a comment, a user agent.
 const hostile = `"><script>alert(1)</script><img src=x onerror=alert(2)>`
 
-func seed(f *fakeStore) {
+func seed(f *storetest.Memory) {
 	id1, id2 := "01m8h2vc7v9a4e39t9w0bj74tr", "01m8h2vc7v9a4e39t9w0bj74ts"
-	f.requests[id1] = &access.Request{ID: id1, Resource: "prod-readonly", Requester: alice, Reason: hostile, Status: access.Denied,
+	f.Requests[id1] = &access.Request{ID: id1, Resource: "prod-readonly", Requester: alice, Reason: hostile, Status: access.Denied,
 		Duration: 30 * time.Minute, CreatedAt: now.Add(-2 * time.Hour), Approvers: []string{"carol@example.com"},
 		Chain: []access.Level{{Name: "team lead", Approvers: []string{"carol@example.com"}, MinApprovals: 1}}}
-	f.events = append(f.events,
+	f.Events = append(f.Events,
 		access.Event{RequestID: id1, Type: "created", Actor: alice, At: now.Add(-2 * time.Hour), Resource: "prod-readonly", Requester: alice,
 			To: access.Pending, SourceIP: "203.0.113.7", UserAgent: hostile, Detail: map[string]string{"reason": hostile}},
 		access.Event{RequestID: id1, Type: "denied", Actor: "carol@example.com", At: now.Add(-time.Hour), Resource: "prod-readonly", Requester: alice,
@@ -434,10 +315,10 @@ func seed(f *fakeStore) {
 }
 
 func TestSearchRendersEscapedRowsAndLinks(t *testing.T) {
-	f := newFake()
+	f := storetest.New()
 	seed(f)
 	h := newHandler(f)
-	resp := get(h, "/audit", "/audit", []string{f.session(t, frank)}, nil, nil)
+	resp := get(h, "/audit", "/audit", []string{storeSession(t, f, frank)}, nil, nil)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("%d\n%s", resp.StatusCode, resp.Body)
 	}
@@ -469,10 +350,10 @@ func TestSearchRendersEscapedRowsAndLinks(t *testing.T) {
 }
 
 func TestSearchFiltersAndPages(t *testing.T) {
-	f := newFake()
+	f := storetest.New()
 	seed(f)
 	h := newHandler(f)
-	cookie := []string{f.session(t, frank)}
+	cookie := []string{storeSession(t, f, frank)}
 	// Empty fields (a submitted form) are no filters; resource is.
 	resp := get(h, "/audit", "/audit", cookie, map[string]string{"resource": "sandbox-admin", "actor": "", "status": "", "from": " "}, nil)
 	if resp.StatusCode != http.StatusOK || strings.Contains(resp.Body, "01m8h2vc7v9a4e39t9w0bj74tr") || !strings.Contains(resp.Body, "1 event<") {
@@ -534,11 +415,11 @@ func TestBadFilterIsShownNextToItsField(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake()
+			f := storetest.New()
 			seed(f)
 			h := newHandler(f)
-			before := f.searches
-			resp := get(h, "/audit", "/audit", []string{f.session(t, frank)}, tt.give, nil)
+			before := f.Searches
+			resp := get(h, "/audit", "/audit", []string{storeSession(t, f, frank)}, tt.give, nil)
 			if resp.StatusCode != http.StatusBadRequest {
 				t.Fatalf("status %d", resp.StatusCode)
 			}
@@ -559,25 +440,25 @@ func TestBadFilterIsShownNextToItsField(t *testing.T) {
 			if strings.Contains(resp.Body, "<table") || strings.Contains(resp.Body, "<script") {
 				t.Error("a refused search shows results or unescaped input")
 			}
-			if tt.name != "stale cursor" && f.searches != before {
-				t.Errorf("a refused search ran %d searches", f.searches-before)
+			if tt.name != "stale cursor" && f.Searches != before {
+				t.Errorf("a refused search ran %d searches", f.Searches-before)
 			}
 		})
 	}
 	// The export refuses the same input the same way.
-	f := newFake()
+	f := storetest.New()
 	h := newHandler(f)
-	resp := get(h, "/audit/export", "/audit/export", []string{f.session(t, frank)}, map[string]string{"to": "soon"}, nil)
-	if resp.StatusCode != http.StatusBadRequest || f.searches != 0 || !strings.Contains(resp.Body, `id="f-to-error"`) {
-		t.Errorf("export with a bad filter: %d, %d searches", resp.StatusCode, f.searches)
+	resp := get(h, "/audit/export", "/audit/export", []string{storeSession(t, f, frank)}, map[string]string{"to": "soon"}, nil)
+	if resp.StatusCode != http.StatusBadRequest || f.Searches != 0 || !strings.Contains(resp.Body, `id="f-to-error"`) {
+		t.Errorf("export with a bad filter: %d, %d searches", resp.StatusCode, f.Searches)
 	}
 }
 
 func TestExportCSV(t *testing.T) {
-	f := newFake()
+	f := storetest.New()
 	seed(f)
 	h := newHandler(f)
-	resp := get(h, "/audit/export", "/audit/export", []string{f.session(t, frank)},
+	resp := get(h, "/audit/export", "/audit/export", []string{storeSession(t, f, frank)},
 		map[string]string{"resource": "prod-readonly", "from": "2026-11-01T00:00:00Z", "to": "2026-11-28T12:00:00Z", "cursor": "1", "limit": "1"}, nil)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("%d\n%s", resp.StatusCode, resp.Body)
@@ -610,10 +491,10 @@ func TestExportCSV(t *testing.T) {
 }
 
 func TestExportCompressesWhenAccepted(t *testing.T) {
-	f := newFake()
+	f := storetest.New()
 	seed(f)
 	h := newHandler(f)
-	req := events.APIGatewayV2HTTPRequest{RouteKey: "GET /audit/export", Cookies: []string{f.session(t, frank)},
+	req := events.APIGatewayV2HTTPRequest{RouteKey: "GET /audit/export", Cookies: []string{storeSession(t, f, frank)},
 		Headers: map[string]string{"accept-encoding": "gzip, deflate, br"}}
 	resp, _ := h.Handle(context.Background(), req)
 	if resp.StatusCode != http.StatusOK || !resp.IsBase64Encoded || resp.Headers["Content-Encoding"] != "gzip" {
@@ -651,13 +532,13 @@ func TestExportCap(t *testing.T) {
 		{"one more", ExportMax + 1, http.StatusRequestEntityTooLarge},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake()
+			f := storetest.New()
 			for i := range tt.events {
-				f.events = append(f.events, access.Event{RequestID: fmt.Sprintf("01m8h2vc7v9a4e39t9w%07d", i), Type: "created", Actor: alice,
+				f.Events = append(f.Events, access.Event{RequestID: fmt.Sprintf("01m8h2vc7v9a4e39t9w%07d", i), Type: "created", Actor: alice,
 					At: now.Add(-time.Duration(i+1) * time.Second), Resource: "sandbox-admin", Requester: alice})
 			}
 			h := newHandler(f)
-			resp := get(h, "/audit/export", "/audit/export", []string{f.session(t, frank)}, map[string]string{"resource": "sandbox-admin"}, nil)
+			resp := get(h, "/audit/export", "/audit/export", []string{storeSession(t, f, frank)}, map[string]string{"resource": "sandbox-admin"}, nil)
 			if resp.StatusCode != tt.want {
 				t.Fatalf("status %d\n%.500s", resp.StatusCode, resp.Body)
 			}
@@ -681,10 +562,10 @@ func TestExportCap(t *testing.T) {
 }
 
 func TestTimeline(t *testing.T) {
-	f := newFake()
+	f := storetest.New()
 	seed(f)
 	h := newHandler(f)
-	cookie := []string{f.session(t, frank)}
+	cookie := []string{storeSession(t, f, frank)}
 	resp := get(h, "/audit/requests/{id}", "/audit/requests/x", cookie, nil, map[string]string{"id": "01m8h2vc7v9a4e39t9w0bj74tr"})
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("%d\n%s", resp.StatusCode, resp.Body)
@@ -711,16 +592,16 @@ func TestTimeline(t *testing.T) {
 	}
 }
 
-type failingStore struct{ *fakeStore }
+type failingStore struct{ *storetest.Memory }
 
 func (failingStore) SearchAudit(context.Context, store.AuditQuery) (*store.AuditPage, error) {
 	return nil, errors.New("dynamodb: secret internals")
 }
 
 func TestInternalErrorsAreNotShown(t *testing.T) {
-	f := newFake()
+	f := storetest.New()
 	h := newHandler(f)
-	cookie := []string{f.session(t, frank)}
+	cookie := []string{storeSession(t, f, frank)}
 	h.Store = failingStore{f}
 	resp := get(h, "/audit", "/audit", cookie, nil, nil)
 	if resp.StatusCode != http.StatusInternalServerError || strings.Contains(resp.Body, "secret internals") {

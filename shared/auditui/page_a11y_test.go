@@ -7,16 +7,18 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/jitaccess/jit/shared/store/storetest"
 )
 
 // searchPage is a search page with results, a next page and an error, so
 // that every part of the template is on it.
 func searchPage(t *testing.T) string {
 	t.Helper()
-	f := newFake()
+	f := storetest.New()
 	seed(f)
 	h := newHandler(f)
-	resp := get(h, "/audit", "/audit", []string{f.session(t, frank)}, map[string]string{"limit": "1"}, nil)
+	resp := get(h, "/audit", "/audit", []string{storeSession(t, f, frank)}, map[string]string{"limit": "1"}, nil)
 	if resp.StatusCode != 200 {
 		t.Fatalf("search: %d", resp.StatusCode)
 	}

@@ -22,67 +22,16 @@ import (
 	"github.com/jitaccess/jit/shared/link"
 	"github.com/jitaccess/jit/shared/slack"
 	"github.com/jitaccess/jit/shared/store"
+	"github.com/jitaccess/jit/shared/store/storetest"
 	"github.com/jitaccess/jit/shared/workflow"
 )
 
-// fakeStore keeps what the handler writes.
-type fakeStore struct {
-	mu       sync.Mutex
-	req      *access.Request
-	history  []access.Event
-	policies map[int]string
-	current  int
-	links    []store.Link
-	events   []access.Event
-	reads    int
-}
-
-func (f *fakeStore) GetRequest(_ context.Context, id string) (*access.Request, error) {
-	if f.req == nil || f.req.ID != id {
-		return nil, access.ErrNotFound
+// only is the one request a test's store holds, to change in place.
+func only(m *storetest.Memory) *access.Request {
+	for _, r := range m.Requests {
+		return r
 	}
-	r := *f.req
-	return &r, nil
-}
-
-func (f *fakeStore) RequestApproval(_ context.Context, _ *access.Request, level int, token string, links []store.Link, at time.Time) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.links = append(f.links, links...)
 	return nil
-}
-
-func (f *fakeStore) MoveOn(context.Context, *access.Request, int, access.TimeoutStep, time.Time) error {
-	return nil
-}
-
-func (f *fakeStore) Record(_ context.Context, ev access.Event) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, e := range f.events {
-		if e.At.Equal(ev.At) && e.Type == ev.Type {
-			return errors.New("event already there (same time and type)")
-		}
-	}
-	f.events = append(f.events, ev)
-	return nil
-}
-
-func (f *fakeStore) History(context.Context, string) ([]access.Event, error) { return f.history, nil }
-
-func (f *fakeStore) PolicyVersion(_ context.Context, v int) (*store.PolicyVersion, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.reads++
-	doc, ok := f.policies[v]
-	if !ok {
-		return nil, fmt.Errorf("policy: %w", access.ErrNotFound)
-	}
-	return &store.PolicyVersion{Version: v, Document: []byte(doc)}, nil
-}
-
-func (f *fakeStore) CurrentPolicy(ctx context.Context) (*store.PolicyVersion, error) {
-	return f.PolicyVersion(ctx, f.current)
 }
 
 // fakeSender records messages and fails for recipients in fail.
@@ -145,7 +94,7 @@ type fakeSlack struct {
 
 func (s *fakeSlack) Direct(context.Context) (bool, error) { return !s.webhook, nil }
 
-func newHandler(fs *fakeStore) (*Handler, *fakeSender, *fakeSender, *fakeSlack, *bytes.Buffer) {
+func newHandler(fs *storetest.Memory) (*Handler, *fakeSender, *fakeSender, *fakeSlack, *bytes.Buffer) {
 	var logs bytes.Buffer
 	email, sms, slk := &fakeSender{}, &fakeSender{}, &fakeSlack{}
 	h := &Handler{
@@ -178,9 +127,9 @@ func linkIn(t *testing.T, s string) link.Token {
 }
 
 func TestRequestApprovalEveryChannelOwnLink(t *testing.T) {
-	fs := &fakeStore{req: chainRequest(), policies: map[int]string{3: channelsPolicy}, current: 3}
+	fs := storetest.New(chainRequest()).WithPolicy(3, channelsPolicy)
 	h, email, sms, slk, _ := newHandler(fs)
-	if err := h.RequestApproval(context.Background(), approvalTask(fs.req.ID, 0, false)); err != nil {
+	if err := h.RequestApproval(context.Background(), approvalTask(only(fs).ID, 0, false)); err != nil {
 		t.Fatal(err)
 	}
 	// Carol (email + phone + slack) is asked on all three channels.
@@ -190,11 +139,11 @@ func TestRequestApprovalEveryChannelOwnLink(t *testing.T) {
 	if sms.sent[0].To != "+15555550102" || slk.sent[0].To != "U0CAROL01" || email.sent[0].To != "carol@example.com" {
 		t.Errorf("recipients: %q %q %q", email.sent[0].To, sms.sent[0].To, slk.sent[0].To)
 	}
-	if len(fs.links) != 3 {
-		t.Fatalf("links = %+v", fs.links)
+	if len(fs.Links) != 3 {
+		t.Fatalf("links = %+v", fs.Links)
 	}
 	byHash := map[string]store.Link{}
-	for _, l := range fs.links {
+	for _, l := range fs.Links {
 		byHash[l.Hash] = l
 		if l.Approver != "carol@example.com" || l.Level != 0 || !l.ExpiresAt.Equal(t0.Add(time.Hour)) {
 			t.Errorf("link = %+v", l)
@@ -219,45 +168,45 @@ func TestRequestApprovalEveryChannelOwnLink(t *testing.T) {
 		t.Errorf("SMS too long: %q", sms.sent[0].Text)
 	}
 	// All sent: nothing audited unless every send is.
-	if len(fs.events) != 0 {
-		t.Errorf("events = %+v", fs.events)
+	if len(fs.Events) != 0 {
+		t.Errorf("events = %+v", fs.Events)
 	}
 	// When every send is, an SMS is recorded as taken, not delivered.
-	fs = &fakeStore{req: chainRequest(), policies: map[int]string{3: channelsPolicy}, current: 3}
+	fs = storetest.New(chainRequest()).WithPolicy(3, channelsPolicy)
 	h, _, _, _, _ = newHandler(fs)
 	h.AuditEverySend = true
-	if err := h.RequestApproval(context.Background(), approvalTask(fs.req.ID, 0, false)); err != nil {
+	if err := h.RequestApproval(context.Background(), approvalTask(only(fs).ID, 0, false)); err != nil {
 		t.Fatal(err)
 	}
-	for _, ev := range fs.events {
+	for _, ev := range fs.Events {
 		if want := map[string]string{ChannelSMS: SMSDeliveryUnconfirmed}[ev.Detail["channel"]]; ev.Detail["delivery"] != want {
 			t.Errorf("%s event delivery = %q, want %q", ev.Detail["channel"], ev.Detail["delivery"], want)
 		}
 	}
-	if len(fs.events) != 3 {
-		t.Errorf("%d events with every send audited, want 3", len(fs.events))
+	if len(fs.Events) != 3 {
+		t.Errorf("%d events with every send audited, want 3", len(fs.Events))
 	}
 }
 
 func TestRequestApprovalFailingChannelDoesNotBlockOthers(t *testing.T) {
-	fs := &fakeStore{req: chainRequest(), policies: map[int]string{3: channelsPolicy}, current: 3}
-	fs.req.Level = 1
+	fs := storetest.New(chainRequest()).WithPolicy(3, channelsPolicy)
+	only(fs).Level = 1
 	h, email, sms, slk, logs := newHandler(fs)
 	slk.fail = map[string]bool{"U0DAVE002": true}
 	email.fail = map[string]bool{"frank@example.com": true}
 	h.AuditEverySend = true
-	if err := h.RequestApproval(context.Background(), approvalTask(fs.req.ID, 1, false)); err != nil {
+	if err := h.RequestApproval(context.Background(), approvalTask(only(fs).ID, 1, false)); err != nil {
 		t.Fatal(err)
 	}
 	// Level 2: dave (email + slack), frank (email). Nobody has a phone.
 	if len(sms.sent) != 0 || len(email.sent) != 1 || email.sent[0].To != "dave@example.com" || len(slk.sent) != 0 {
 		t.Fatalf("sent email %+v sms %+v slack %+v", email.sent, sms.sent, slk.sent)
 	}
-	if len(fs.links) != 3 {
-		t.Errorf("links = %d, want 3 (dave email+slack, frank email)", len(fs.links))
+	if len(fs.Links) != 3 {
+		t.Errorf("links = %d, want 3 (dave email+slack, frank email)", len(fs.Links))
 	}
 	got := map[string]string{}
-	for _, ev := range fs.events {
+	for _, ev := range fs.Events {
 		if ev.Type != EventNotificationSent || ev.Actor != access.System || ev.Detail["level"] != "1" {
 			t.Errorf("event = %+v", ev)
 		}
@@ -276,7 +225,7 @@ func TestRequestApprovalFailingChannelDoesNotBlockOthers(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("audited sends = %v, want %v", got, want)
 	}
-	for _, ev := range fs.events {
+	for _, ev := range fs.Events {
 		if ev.Detail["channel"] == ChannelSlack && ev.Detail["approver"] != "dave@example.com" {
 			t.Errorf("slack event does not name the approver: %+v", ev.Detail)
 		}
@@ -290,25 +239,25 @@ func TestRequestApprovalFailingChannelDoesNotBlockOthers(t *testing.T) {
 // channel, where the requester may read along; it gets one notice per
 // level naming the approvers, and no Slack link is even created.
 func TestRequestApprovalSlackWebhookNoLinks(t *testing.T) {
-	fs := &fakeStore{req: chainRequest(), policies: map[int]string{3: channelsPolicy}, current: 3}
-	fs.req.Level = 1
+	fs := storetest.New(chainRequest()).WithPolicy(3, channelsPolicy)
+	only(fs).Level = 1
 	h, email, _, slk, logs := newHandler(fs)
 	slk.webhook = true
 	h.AuditEverySend = true
-	if err := h.RequestApproval(context.Background(), approvalTask(fs.req.ID, 1, false)); err != nil {
+	if err := h.RequestApproval(context.Background(), approvalTask(only(fs).ID, 1, false)); err != nil {
 		t.Fatal(err)
 	}
 	// Level 2: dave (email + slack), frank (email).
 	if len(email.sent) != 2 || len(slk.sent) != 1 {
 		t.Fatalf("sent email %d, slack %+v", len(email.sent), slk.sent)
 	}
-	for _, l := range fs.links {
+	for _, l := range fs.Links {
 		if l.Channel == ChannelSlack {
 			t.Errorf("webhook mode created a Slack link: %+v", l)
 		}
 	}
-	if len(fs.links) != 2 {
-		t.Errorf("links = %+v, want dave's and frank's email links", fs.links)
+	if len(fs.Links) != 2 {
+		t.Errorf("links = %+v, want dave's and frank's email links", fs.Links)
 	}
 	n := slk.sent[0]
 	if n.Slack != nil || n.SlackNotice == nil || n.To != "U0DAVE002" {
@@ -321,13 +270,13 @@ func TestRequestApprovalSlackWebhookNoLinks(t *testing.T) {
 		t.Errorf("notice lacks the request's context: %+v", n.SlackNotice)
 	}
 	var audited bool
-	for _, ev := range fs.events {
+	for _, ev := range fs.Events {
 		if ev.Detail["channel"] == ChannelSlack {
 			audited = ev.Detail["to"] == "U0DAVE002" && ev.Detail["approver"] == "dave@example.com" && ev.Detail["outcome"] == SendOK
 		}
 	}
 	if !audited {
-		t.Errorf("notice not audited: %+v", fs.events)
+		t.Errorf("notice not audited: %+v", fs.Events)
 	}
 	if strings.Contains(logs.String(), "/d/") {
 		t.Error("a link reached the logs")
@@ -335,32 +284,32 @@ func TestRequestApprovalSlackWebhookNoLinks(t *testing.T) {
 }
 
 func TestRequestApprovalRecordsOnlyFailuresByDefault(t *testing.T) {
-	fs := &fakeStore{req: chainRequest(), policies: map[int]string{3: channelsPolicy}, current: 3}
+	fs := storetest.New(chainRequest()).WithPolicy(3, channelsPolicy)
 	h, _, sms, _, _ := newHandler(fs)
 	sms.fail = map[string]bool{"+15555550102": true}
-	if err := h.RequestApproval(context.Background(), approvalTask(fs.req.ID, 0, false)); err != nil {
+	if err := h.RequestApproval(context.Background(), approvalTask(only(fs).ID, 0, false)); err != nil {
 		t.Fatal(err)
 	}
-	if len(fs.events) != 1 || fs.events[0].Detail["channel"] != ChannelSMS || fs.events[0].Detail["outcome"] != SendFailed || fs.events[0].Detail["to"] != "+15555550102" {
-		t.Errorf("events = %+v", fs.events)
+	if len(fs.Events) != 1 || fs.Events[0].Detail["channel"] != ChannelSMS || fs.Events[0].Detail["outcome"] != SendFailed || fs.Events[0].Detail["to"] != "+15555550102" {
+		t.Errorf("events = %+v", fs.Events)
 	}
 }
 
 func TestRequestApprovalAllFailed(t *testing.T) {
-	fs := &fakeStore{req: chainRequest(), policies: map[int]string{3: channelsPolicy}, current: 3}
+	fs := storetest.New(chainRequest()).WithPolicy(3, channelsPolicy)
 	h, email, sms, slk, _ := newHandler(fs)
 	email.fail = map[string]bool{"carol@example.com": true}
 	sms.fail = map[string]bool{"+15555550102": true}
 	slk.fail = map[string]bool{"U0CAROL01": true}
-	err := h.RequestApproval(context.Background(), approvalTask(fs.req.ID, 0, false))
+	err := h.RequestApproval(context.Background(), approvalTask(only(fs).ID, 0, false))
 	if err == nil || !strings.Contains(err.Error(), "no approval message could be sent") {
 		t.Fatalf("err = %v", err)
 	}
-	if len(fs.events) != 3 {
-		t.Errorf("events = %+v, want one failure per channel", fs.events)
+	if len(fs.Events) != 3 {
+		t.Errorf("events = %+v, want one failure per channel", fs.Events)
 	}
 	seen := map[time.Time]bool{}
-	for _, ev := range fs.events {
+	for _, ev := range fs.Events {
 		if seen[ev.At] {
 			t.Error("two events at the same instant would collide in the table")
 		}
@@ -369,9 +318,9 @@ func TestRequestApprovalAllFailed(t *testing.T) {
 }
 
 func TestRequestApprovalEscalatedAndChannelsOfResource(t *testing.T) {
-	fs := &fakeStore{req: chainRequest(), policies: map[int]string{3: channelsPolicy}, current: 3}
+	fs := storetest.New(chainRequest()).WithPolicy(3, channelsPolicy)
 	h, email, sms, slk, _ := newHandler(fs)
-	if err := h.RequestApproval(context.Background(), approvalTask(fs.req.ID, 0, true)); err != nil {
+	if err := h.RequestApproval(context.Background(), approvalTask(only(fs).ID, 0, true)); err != nil {
 		t.Fatal(err)
 	}
 	// Escalated: only erin (email + phone, no slack id).
@@ -381,43 +330,43 @@ func TestRequestApprovalEscalatedAndChannelsOfResource(t *testing.T) {
 
 	// A resource without sms/slack channels: email only, whatever the
 	// approver's details.
-	fs2 := &fakeStore{req: chainRequest(), policies: map[int]string{3: channelsPolicy}, current: 3}
-	fs2.req.Resource = "email-only"
+	fs2 := storetest.New(chainRequest()).WithPolicy(3, channelsPolicy)
+	only(fs2).Resource = "email-only"
 	h2, email2, sms2, slk2, _ := newHandler(fs2)
-	if err := h2.RequestApproval(context.Background(), approvalTask(fs2.req.ID, 0, false)); err != nil {
+	if err := h2.RequestApproval(context.Background(), approvalTask(only(fs2).ID, 0, false)); err != nil {
 		t.Fatal(err)
 	}
-	if len(email2.sent) != 1 || len(sms2.sent) != 0 || len(slk2.sent) != 0 || len(fs2.links) != 1 || fs2.links[0].Channel != ChannelEmail {
-		t.Errorf("email-only resource: email %d sms %d slack %d links %+v", len(email2.sent), len(sms2.sent), len(slk2.sent), fs2.links)
+	if len(email2.sent) != 1 || len(sms2.sent) != 0 || len(slk2.sent) != 0 || len(fs2.Links) != 1 || fs2.Links[0].Channel != ChannelEmail {
+		t.Errorf("email-only resource: email %d sms %d slack %d links %+v", len(email2.sent), len(sms2.sent), len(slk2.sent), fs2.Links)
 	}
 }
 
 func TestRequestApprovalPolicyFallbacks(t *testing.T) {
 	// The request's version is gone: the current policy is used.
-	fs := &fakeStore{req: chainRequest(), policies: map[int]string{7: channelsPolicy}, current: 7}
+	fs := storetest.New(chainRequest()).WithPolicy(7, channelsPolicy)
 	h, email, sms, _, _ := newHandler(fs)
-	if err := h.RequestApproval(context.Background(), approvalTask(fs.req.ID, 0, false)); err != nil {
+	if err := h.RequestApproval(context.Background(), approvalTask(only(fs).ID, 0, false)); err != nil {
 		t.Fatal(err)
 	}
 	if len(email.sent) != 1 || len(sms.sent) != 1 {
 		t.Errorf("with the current policy: email %d sms %d", len(email.sent), len(sms.sent))
 	}
 	// A version that exists is read once, then kept.
-	fsv := &fakeStore{req: chainRequest(), policies: map[int]string{3: channelsPolicy}, current: 3}
+	fsv := storetest.New(chainRequest()).WithPolicy(3, channelsPolicy)
 	hv, _, _, _, _ := newHandler(fsv)
 	for i := 0; i < 3; i++ {
-		if err := hv.RequestApproval(context.Background(), approvalTask(fsv.req.ID, 0, false)); err != nil {
+		if err := hv.RequestApproval(context.Background(), approvalTask(only(fsv).ID, 0, false)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if fsv.reads != 1 {
-		t.Errorf("policy read %d times for three requests of one version", fsv.reads)
+	if fsv.PolicyReads != 1 {
+		t.Errorf("policy read %d times for three requests of one version", fsv.PolicyReads)
 	}
 
 	// No policy at all: email still goes out.
-	fs2 := &fakeStore{req: chainRequest(), policies: map[int]string{}}
+	fs2 := storetest.New(chainRequest())
 	h2, email2, sms2, _, logs := newHandler(fs2)
-	if err := h2.RequestApproval(context.Background(), approvalTask(fs2.req.ID, 0, false)); err != nil {
+	if err := h2.RequestApproval(context.Background(), approvalTask(only(fs2).ID, 0, false)); err != nil {
 		t.Fatal(err)
 	}
 	if len(email2.sent) != 1 || len(sms2.sent) != 0 || !strings.Contains(logs.String(), "email only") {
@@ -425,64 +374,65 @@ func TestRequestApprovalPolicyFallbacks(t *testing.T) {
 	}
 
 	// No SMS or Slack sender: the policy is not even read.
-	fs3 := &fakeStore{req: chainRequest(), policies: map[int]string{3: channelsPolicy}, current: 3}
+	fs3 := storetest.New(chainRequest()).WithPolicy(3, channelsPolicy)
 	h3, email3, _, _, _ := newHandler(fs3)
 	h3.SMS, h3.Slack = nil, nil
-	if err := h3.RequestApproval(context.Background(), approvalTask(fs3.req.ID, 0, false)); err != nil {
+	if err := h3.RequestApproval(context.Background(), approvalTask(only(fs3).ID, 0, false)); err != nil {
 		t.Fatal(err)
 	}
-	if len(email3.sent) != 1 || fs3.reads != 0 || len(fs3.links) != 1 {
-		t.Errorf("email only: sent %d, policy reads %d, links %d", len(email3.sent), fs3.reads, len(fs3.links))
+	if len(email3.sent) != 1 || fs3.PolicyReads != 0 || len(fs3.Links) != 1 {
+		t.Errorf("email only: sent %d, policy reads %d, links %d", len(email3.sent), fs3.PolicyReads, len(fs3.Links))
 	}
 }
 
 func TestRequestApprovalSkipsRequester(t *testing.T) {
-	fs := &fakeStore{req: chainRequest(), policies: map[int]string{3: channelsPolicy}, current: 3}
-	fs.req.Requester = "arn:aws:sts::123456789012:assumed-role/Engineer/carol@example.com"
+	fs := storetest.New(chainRequest()).WithPolicy(3, channelsPolicy)
+	only(fs).Requester = "arn:aws:sts::123456789012:assumed-role/Engineer/carol@example.com"
 	h, _, _, _, _ := newHandler(fs)
-	err := h.RequestApproval(context.Background(), approvalTask(fs.req.ID, 0, false))
+	err := h.RequestApproval(context.Background(), approvalTask(only(fs).ID, 0, false))
 	if !errors.Is(err, ErrNobodyToAsk) {
 		t.Errorf("err = %v, want ErrNobodyToAsk", err)
 	}
 }
 
 func TestHandleOutcome(t *testing.T) {
-	fs := &fakeStore{req: chainRequest(), policies: map[int]string{3: channelsPolicy}, current: 3}
-	fs.req.Status, fs.req.DecidedBy = access.Denied, "carol@example.com"
-	fs.history = []access.Event{
-		{Type: "created", Actor: fs.req.Requester},
-		{Type: "denied", Actor: "carol@example.com", Detail: map[string]string{"comment": "not during the freeze"}},
+	fs := storetest.New(chainRequest()).WithPolicy(3, channelsPolicy)
+	only(fs).Status, only(fs).DecidedBy = access.Denied, "carol@example.com"
+	fs.Events = []access.Event{
+		{RequestID: only(fs).ID, Type: "created", Actor: only(fs).Requester},
+		{RequestID: only(fs).ID, Type: "denied", Actor: "carol@example.com", Detail: map[string]string{"comment": "not during the freeze"}},
 	}
 	h, email, _, _, _ := newHandler(fs)
-	out, err := h.Handle(context.Background(), json.RawMessage(`{"action":"outcome","request_id":"`+fs.req.ID+`","outcome":"denied"}`))
+	out, err := h.Handle(context.Background(), json.RawMessage(`{"action":"outcome","request_id":"`+only(fs).ID+`","outcome":"denied"}`))
 	if err != nil || out != nil {
 		t.Fatalf("Handle = %v, %v", out, err)
 	}
 	if len(email.sent) != 1 || email.sent[0].To != "alice@example.com" || !strings.Contains(email.sent[0].Text, "not during the freeze") {
 		t.Fatalf("sent = %+v", email.sent)
 	}
-	if _, err := h.Handle(context.Background(), json.RawMessage(`{"action":"outcome","request_id":"`+fs.req.ID+`","outcome":"exploded"}`)); err == nil {
+	if _, err := h.Handle(context.Background(), json.RawMessage(`{"action":"outcome","request_id":"`+only(fs).ID+`","outcome":"exploded"}`)); err == nil {
 		t.Error("unknown outcome accepted")
 	}
 	// A CI role has no email: skipped, not failed.
-	fs.req.Requester = "arn:aws:sts::123456789012:assumed-role/GitHubActions/ci-deploy"
+	only(fs).Requester = "arn:aws:sts::123456789012:assumed-role/GitHubActions/ci-deploy"
 	email.sent = nil
-	if _, err := h.Handle(context.Background(), json.RawMessage(`{"action":"outcome","request_id":"`+fs.req.ID+`","outcome":"denied"}`)); err != nil || len(email.sent) != 0 {
+	if _, err := h.Handle(context.Background(), json.RawMessage(`{"action":"outcome","request_id":"`+only(fs).ID+`","outcome":"denied"}`)); err != nil || len(email.sent) != 0 {
 		t.Errorf("CI requester: err %v, sent %d", err, len(email.sent))
 	}
 	// Nor has a CI session merely named like alice: she is not told of it.
-	fs.req.Requester = "arn:aws:sts::123456789012:assumed-role/GitHubActions/alice@example.com"
-	if _, err := h.Handle(context.Background(), json.RawMessage(`{"action":"outcome","request_id":"`+fs.req.ID+`","outcome":"denied"}`)); err != nil || len(email.sent) != 0 {
+	only(fs).Requester = "arn:aws:sts::123456789012:assumed-role/GitHubActions/alice@example.com"
+	if _, err := h.Handle(context.Background(), json.RawMessage(`{"action":"outcome","request_id":"`+only(fs).ID+`","outcome":"denied"}`)); err != nil || len(email.sent) != 0 {
 		t.Errorf("CI session named like alice: err %v, sent %+v", err, email.sent)
 	}
 	// A send that fails is an error (the workflow may retry) and audited.
-	fs.req.Requester = "arn:aws:sts::123456789012:assumed-role/Engineer/alice@example.com"
+	only(fs).Requester = "arn:aws:sts::123456789012:assumed-role/Engineer/alice@example.com"
 	email.fail = map[string]bool{"alice@example.com": true}
-	if _, err := h.Handle(context.Background(), json.RawMessage(`{"action":"outcome","request_id":"`+fs.req.ID+`","outcome":"denied"}`)); err == nil {
+	if _, err := h.Handle(context.Background(), json.RawMessage(`{"action":"outcome","request_id":"`+only(fs).ID+`","outcome":"denied"}`)); err == nil {
 		t.Error("failed outcome send reported success")
 	}
-	if n := len(fs.events); n != 1 || fs.events[0].Detail["notice"] != "denied" || fs.events[0].Detail["outcome"] != SendFailed {
-		t.Errorf("events = %+v", fs.events)
+	// Besides the two seeded events, only the failure was recorded.
+	if recorded := fs.Events[2:]; len(recorded) != 1 || recorded[0].Detail["notice"] != "denied" || recorded[0].Detail["outcome"] != SendFailed {
+		t.Errorf("events = %+v", fs.Events)
 	}
 }
 
@@ -658,15 +608,15 @@ func TestRequestApprovalLinkLifetimeCapped(t *testing.T) {
 		{"level of 7 days", 7 * 24 * time.Hour, link.MaxLifetime},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			fs := &fakeStore{req: chainRequest(), policies: map[int]string{3: channelsPolicy}, current: 3}
-			fs.req.Chain[0].Timeout = tt.timeout
+			fs := storetest.New(chainRequest()).WithPolicy(3, channelsPolicy)
+			only(fs).Chain[0].Timeout = tt.timeout
 			h, email, _, _, _ := newHandler(fs)
-			task := approvalTask(fs.req.ID, 0, false)
+			task := approvalTask(only(fs).ID, 0, false)
 			task.Await.TimeoutSeconds = int64(tt.timeout / time.Second)
 			if err := h.RequestApproval(context.Background(), task); err != nil {
 				t.Fatal(err)
 			}
-			for _, l := range fs.links {
+			for _, l := range fs.Links {
 				if !l.ExpiresAt.Equal(t0.Add(tt.want)) {
 					t.Errorf("%s link expires %s, want %s", l.Channel, l.ExpiresAt, t0.Add(tt.want))
 				}

@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/jitaccess/jit/shared/access"
-	"github.com/jitaccess/jit/shared/store"
+	"github.com/jitaccess/jit/shared/store/storetest"
 	"github.com/jitaccess/jit/shared/workflow"
 )
 
@@ -33,42 +33,6 @@ resources:
         - approvers:
             - email: carol@example.com
 `
-
-// routeStore holds one active request; the embedded Store is nil, so a
-// route that reaches for anything else panics the test.
-type routeStore struct {
-	Store
-	r       *access.Request
-	changed []string
-}
-
-func (s *routeStore) GetRequest(_ context.Context, id string) (*access.Request, error) {
-	if s.r.ID != id {
-		return nil, access.ErrNotFound
-	}
-	c := *s.r
-	return &c, nil
-}
-func (s *routeStore) History(context.Context, string) ([]access.Event, error) { return nil, nil }
-func (s *routeStore) CurrentPolicy(context.Context) (*store.PolicyVersion, error) {
-	return &store.PolicyVersion{Version: 1, Document: []byte(authPolicy)}, nil
-}
-func (s *routeStore) HoldToken(context.Context, string) (string, error) { return "hold-token", nil }
-func (s *routeStore) RequestRevoke(context.Context, *access.Request, string, time.Time) error {
-	s.changed = append(s.changed, "revoke")
-	return nil
-}
-func (s *routeStore) Extend(context.Context, *access.Request, time.Time, time.Time, time.Duration, string, time.Time) error {
-	s.changed = append(s.changed, "extend")
-	return nil
-}
-func (s *routeStore) End(context.Context, string, access.Status, time.Time, string, map[string]string) error {
-	s.changed = append(s.changed, "end")
-	return nil
-}
-func (s *routeStore) SearchAudit(context.Context, store.AuditQuery) (*store.AuditPage, error) {
-	return &store.AuditPage{}, nil
-}
 
 type signalWorkflow struct{ Workflow }
 
@@ -122,7 +86,8 @@ func TestSessionNameIsNotIdentity(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			st := &routeStore{r: active(tt.status)}
+			st := storetest.New(active(tt.status)).WithPolicy(1, authPolicy)
+			st.HoldTokens[id] = "hold-token"
 			h := &Handler{Store: st, Workflow: signalWorkflow{}, Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return now },
 				Admins: []string{"erin@example.com"}, Auditors: []string{"erin@example.com"}}
 			req := events.APIGatewayV2HTTPRequest{RouteKey: tt.route, Body: tt.body,
@@ -140,8 +105,8 @@ func TestSessionNameIsNotIdentity(t *testing.T) {
 			if resp.StatusCode != tt.want {
 				t.Fatalf("%s as %s = %d %s, want %d", tt.route, tt.caller, resp.StatusCode, resp.Body, tt.want)
 			}
-			if tt.want >= 400 && len(st.changed) > 0 {
-				t.Fatalf("refused call changed %v", st.changed)
+			if tt.want >= 400 && len(st.Changes) > 0 {
+				t.Fatalf("refused call changed %v", st.Changes)
 			}
 		})
 	}

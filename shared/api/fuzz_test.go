@@ -17,54 +17,9 @@ import (
 
 	"github.com/jitaccess/jit/shared/access"
 	"github.com/jitaccess/jit/shared/policy"
-	"github.com/jitaccess/jit/shared/store"
+	"github.com/jitaccess/jit/shared/store/storetest"
 	"github.com/jitaccess/jit/shared/workflow"
 )
-
-// fuzzStore is an in-memory Store that records what the handler wrote.
-// The embedded Store is nil: the create path must not call anything else.
-type fuzzStore struct {
-	Store
-	created []*access.Request
-	events  []access.Event
-	keys    map[string]string
-	ended   int
-}
-
-func (s *fuzzStore) CreateRequest(_ context.Context, r *access.Request, ev access.Event, more ...access.Event) error {
-	s.created = append(s.created, r)
-	s.events = append(append(s.events, ev), more...)
-	return nil
-}
-
-func (s *fuzzStore) CreateRequestOnce(ctx context.Context, r *access.Request, ev access.Event, idem store.Idempotency, more ...access.Event) error {
-	if s.keys == nil {
-		s.keys = map[string]string{}
-	}
-	if id, ok := s.keys[idem.Key]; ok {
-		return &store.DuplicateError{ExistingID: id, SameRequest: true}
-	}
-	s.keys[idem.Key] = r.ID
-	return s.CreateRequest(ctx, r, ev, more...)
-}
-
-func (s *fuzzStore) GetRequest(_ context.Context, id string) (*access.Request, error) {
-	for _, r := range s.created {
-		if r.ID == id {
-			return r, nil
-		}
-	}
-	return nil, access.ErrNotFound
-}
-
-func (s *fuzzStore) CurrentPolicy(context.Context) (*store.PolicyVersion, error) {
-	return &store.PolicyVersion{Version: 7, Document: []byte(testPolicy)}, nil
-}
-
-func (s *fuzzStore) End(context.Context, string, access.Status, time.Time, string, map[string]string) error {
-	s.ended++
-	return nil
-}
 
 // fuzzWorkflow records started executions; the embedded Workflow is nil.
 type fuzzWorkflow struct {
@@ -130,7 +85,7 @@ func FuzzCreateRequest(f *testing.F) {
 
 	f.Fuzz(func(t *testing.T, body, contentType string, b64 bool, key string, hasKey bool, who uint8) {
 		caller := fuzzCallers[int(who)%len(fuzzCallers)]
-		st, wf := &fuzzStore{}, &fuzzWorkflow{}
+		st, wf := storetest.New().WithPolicy(7, testPolicy), &fuzzWorkflow{}
 		h := &Handler{Store: st, Workflow: wf, Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return now },
 			Random: bytes.NewReader(bytes.Repeat([]byte{7}, 64))}
 		req := events.APIGatewayV2HTTPRequest{
@@ -167,8 +122,8 @@ func FuzzCreateRequest(f *testing.F) {
 			if msg, _ := out["message"].(string); out["error"] == nil || msg == "" {
 				t.Fatalf("%d without error and message: %s", resp.StatusCode, resp.Body)
 			}
-			if len(st.created) != 0 || len(wf.started) != 0 || st.ended != 0 {
-				t.Fatalf("%d but something was written: %d created, %d started", resp.StatusCode, len(st.created), len(wf.started))
+			if len(st.Created) != 0 || len(wf.started) != 0 || len(st.Changes) != 0 {
+				t.Fatalf("%d but something was written: %d created, %d started", resp.StatusCode, len(st.Created), len(wf.started))
 			}
 			return
 		default:
@@ -177,13 +132,13 @@ func FuzzCreateRequest(f *testing.F) {
 
 		// Created: exactly one request, started once, and everything about
 		// it checked again from the raw input, independently of the handler.
-		if len(st.created) != 1 || len(wf.started) != 1 {
-			t.Fatalf("201 with %d created, %d started", len(st.created), len(wf.started))
+		if len(st.Created) != 1 || len(wf.started) != 1 {
+			t.Fatalf("201 with %d created, %d started", len(st.Created), len(wf.started))
 		}
-		if len(st.events) < 2 || st.events[0].Type != access.EventCreated || st.events[1].Type != access.EventPolicyEvaluated {
-			t.Fatalf("201 with events %+v, want created then policy_evaluated", st.events)
+		if len(st.Events) < 2 || st.Events[0].Type != access.EventCreated || st.Events[1].Type != access.EventPolicyEvaluated {
+			t.Fatalf("201 with events %+v, want created then policy_evaluated", st.Events)
 		}
-		r := st.created[0]
+		r := st.Created[0]
 		raw := []byte(body)
 		if b64 {
 			if raw, err = base64.StdEncoding.DecodeString(body); err != nil {
@@ -313,14 +268,14 @@ func TestDecodeJSONRefusals(t *testing.T) {
 // Make sure the seeds above stay valid inputs for the fuzz target's
 // reference checks (a guard against editing testPolicy under them).
 func TestFuzzSeedsCreate(t *testing.T) {
-	st, wf := &fuzzStore{}, &fuzzWorkflow{}
+	st, wf := storetest.New().WithPolicy(7, testPolicy), &fuzzWorkflow{}
 	h := &Handler{Store: st, Workflow: wf, Logger: slog.New(slog.DiscardHandler), Now: time.Now, Random: nil}
 	req := events.APIGatewayV2HTTPRequest{RouteKey: "POST /v1/requests", Body: `{"resource":"db","duration":"15m","reason":"fix prod"}`}
 	req.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
 		IAM: &events.APIGatewayV2HTTPRequestContextAuthorizerIAMDescription{UserARN: alice},
 	}
 	resp, _ := h.Handle(context.Background(), req)
-	if resp.StatusCode != http.StatusCreated || len(st.created) != 1 {
+	if resp.StatusCode != http.StatusCreated || len(st.Created) != 1 {
 		t.Fatalf("seed request: %d %s", resp.StatusCode, resp.Body)
 	}
 }

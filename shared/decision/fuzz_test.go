@@ -17,6 +17,7 @@ import (
 	"github.com/jitaccess/jit/shared/htmlpage"
 	"github.com/jitaccess/jit/shared/link"
 	"github.com/jitaccess/jit/shared/store"
+	"github.com/jitaccess/jit/shared/store/storetest"
 	"github.com/jitaccess/jit/shared/target"
 	"github.com/jitaccess/jit/shared/workflow"
 )
@@ -41,31 +42,25 @@ func mustToken(b byte) link.Token {
 	return t
 }
 
-// fuzzStore holds one request per known link and applies Decide with the
-// same conditions as the table: link unused, unexpired and for the same
-// request; request pending.
-type fuzzStore struct {
-	links    map[string]*store.Link
-	requests map[string]*access.Request
-	decided  []access.Status
-}
-
-func newFuzzStore() *fuzzStore {
-	s := &fuzzStore{links: map[string]*store.Link{}, requests: map[string]*access.Request{}}
+// newFuzzStore holds one request per known link, live, spent, expired
+// and the requester's own.
+func newFuzzStore() *storetest.Memory {
+	s := storetest.New()
 	add := func(tok link.Token, id, approver, requester string, expires time.Time, used bool) {
-		s.requests[id] = &access.Request{
+		s.Requests[id] = &access.Request{
 			ID: id, Resource: "db", Requester: requester, Reason: "fix <b>prod</b>",
 			Duration: 15 * time.Minute, Status: access.Pending, CreatedAt: fuzzNow.Add(-time.Minute),
 			Target: target.New(target.IAMRoleTrust, target.RoleARN, "arn:aws:iam::123456789012:role/db"),
 		}
-		l := &store.Link{Hash: tok.Hash(), RequestID: id, Approver: approver, Channel: "email",
+		s.ApprovalTokens[id] = "task-token"
+		l := store.Link{Hash: tok.Hash(), RequestID: id, Approver: approver, Channel: "email",
 			CreatedAt: fuzzNow.Add(-time.Minute), ExpiresAt: expires}
 		if used {
 			at := fuzzNow.Add(-30 * time.Second)
 			l.UsedAt, l.UsedOutcome = &at, access.Denied
-			s.requests[id].Status = access.Denied
+			s.Requests[id].Status = access.Denied
 		}
-		s.links[l.Hash] = l
+		s.Links = append(s.Links, l)
 	}
 	alice := "arn:aws:sts::123456789012:assumed-role/Engineer/alice@example.com"
 	add(liveToken, "01m8h2vc7v9a4e39t9w0bj74t1", "carol@example.com", alice, fuzzNow.Add(time.Hour), false)
@@ -73,41 +68,6 @@ func newFuzzStore() *fuzzStore {
 	add(expiredToken, "01m8h2vc7v9a4e39t9w0bj74t3", "carol@example.com", alice, fuzzNow.Add(-time.Second), false)
 	add(selfToken, "01m8h2vc7v9a4e39t9w0bj74t4", "Alice@Example.com", alice, fuzzNow.Add(time.Hour), false)
 	return s
-}
-
-func (s *fuzzStore) GetLink(_ context.Context, hash string) (*store.Link, error) {
-	l, ok := s.links[hash]
-	if !ok {
-		return nil, access.ErrNotFound
-	}
-	c := *l
-	return &c, nil
-}
-
-func (s *fuzzStore) GetRequest(_ context.Context, id string) (*access.Request, error) {
-	r, ok := s.requests[id]
-	if !ok {
-		return nil, access.ErrNotFound
-	}
-	c := *r
-	return &c, nil
-}
-
-func (s *fuzzStore) LinkOpened(context.Context, *store.Link, access.Event) error { return nil }
-
-func (s *fuzzStore) Decide(_ context.Context, l *store.Link, outcome access.Status, at time.Time, _ string) (*store.Decision, error) {
-	stored, ok := s.links[l.Hash]
-	if !ok || stored.UsedAt != nil || !stored.ExpiresAt.After(at) || stored.RequestID != l.RequestID {
-		return nil, store.ErrLinkSpent
-	}
-	r := s.requests[l.RequestID]
-	if r.Status != access.Pending {
-		return nil, &access.ErrTransition{ID: r.ID, From: r.Status, To: outcome}
-	}
-	stored.UsedAt, stored.UsedOutcome = &at, outcome
-	r.Status = outcome
-	s.decided = append(s.decided, outcome)
-	return &store.Decision{Decision: access.Decision{Outcome: outcome, Approvals: 1, Needed: 1}, TaskToken: "task-token"}, nil
 }
 
 type fuzzWorkflow struct{ completed []workflow.Decision }
@@ -202,10 +162,10 @@ func FuzzHandle(f *testing.F) {
 		// What committed, and whether it was allowed to.
 		approvedPage := resp.StatusCode == http.StatusOK && strings.Contains(resp.Body, "You approved")
 		deniedPage := resp.StatusCode == http.StatusOK && strings.Contains(resp.Body, "You denied")
-		if len(st.decided) > 1 || len(wf.completed) != len(st.decided) {
-			t.Fatalf("%d decisions, %d resumed", len(st.decided), len(wf.completed))
+		if len(st.Decided) > 1 || len(wf.completed) != len(st.Decided) {
+			t.Fatalf("%d decisions, %d resumed", len(st.Decided), len(wf.completed))
 		}
-		if len(st.decided) == 0 {
+		if len(st.Decided) == 0 {
 			if approvedPage || deniedPage {
 				t.Fatalf("a decision page without a decision:\n%s", resp.Body)
 			}
@@ -233,8 +193,8 @@ func FuzzHandle(f *testing.F) {
 			t.Fatalf("decided from origin %q, site %q on %q", origin, site, domain)
 		}
 		want := map[string]access.Status{"approve": access.Approved, "deny": access.Denied}[values.Get("decision")]
-		if st.decided[0] != want {
-			t.Fatalf("form decision %q committed %s", values.Get("decision"), st.decided[0])
+		if st.Decided[0] != want {
+			t.Fatalf("form decision %q committed %s", values.Get("decision"), st.Decided[0])
 		}
 		if (want == access.Approved) != approvedPage || (want == access.Denied) != deniedPage {
 			t.Fatalf("committed %s, answered %d:\n%s", want, resp.StatusCode, resp.Body)
@@ -289,7 +249,7 @@ func TestSettledLinksNeverDecide(t *testing.T) {
 			if err != nil || resp.StatusCode != tt.code || !strings.Contains(resp.Body, tt.words) {
 				t.Fatalf("%v %d\n%s", err, resp.StatusCode, resp.Body)
 			}
-			if len(st.decided) != 0 || len(wf.completed) != 0 {
+			if len(st.Decided) != 0 || len(wf.completed) != 0 {
 				t.Fatal("a settled link decided")
 			}
 		})
@@ -300,7 +260,7 @@ func TestSettledLinksNeverDecide(t *testing.T) {
 // won in between), the page shows what won and nothing is resumed.
 func TestLostRaceShowsWinner(t *testing.T) {
 	st, wf := newFuzzStore(), &fuzzWorkflow{}
-	racing := &racingStore{fuzzStore: st}
+	racing := &racingStore{Memory: st}
 	h := &Handler{Store: racing, Workflow: wf, Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return fuzzNow }}
 	req := events.APIGatewayV2HTTPRequest{
 		PathParameters: map[string]string{"token": liveToken.Reveal()},
@@ -318,12 +278,12 @@ func TestLostRaceShowsWinner(t *testing.T) {
 }
 
 // racingStore lets another approval win just before Decide.
-type racingStore struct{ *fuzzStore }
+type racingStore struct{ *storetest.Memory }
 
 func (s *racingStore) Decide(ctx context.Context, l *store.Link, outcome access.Status, at time.Time, c string) (*store.Decision, error) {
-	if _, err := s.fuzzStore.Decide(ctx, l, access.Approved, at, "the other tap"); err != nil {
+	if _, err := s.Memory.Decide(ctx, l, access.Approved, at, "the other tap"); err != nil {
 		return nil, err
 	}
-	s.fuzzStore.decided = nil
+	s.Memory.Decided = nil
 	return nil, store.ErrLinkSpent
 }

@@ -18,35 +18,8 @@ import (
 	"github.com/jitaccess/jit/shared/link"
 	"github.com/jitaccess/jit/shared/slack"
 	"github.com/jitaccess/jit/shared/store"
-	"github.com/jitaccess/jit/shared/workflow"
+	"github.com/jitaccess/jit/shared/store/storetest"
 )
-
-// memory is an in-memory Store for the handler's own logic; the store's
-// DynamoDB behaviour is tested against the emulator in shared/store.
-type memory struct {
-	links   map[string]*store.Link
-	request *access.Request
-	decided []access.Status
-	policyV string
-	resumed int
-}
-
-func (m *memory) GetLink(_ context.Context, hash string) (*store.Link, error) {
-	if l, ok := m.links[hash]; ok {
-		return l, nil
-	}
-	return nil, access.ErrNotFound
-}
-func (m *memory) GetRequest(context.Context, string) (*access.Request, error) { return m.request, nil }
-func (m *memory) LinkOpened(context.Context, *store.Link, access.Event) error { return nil }
-func (m *memory) Decide(_ context.Context, l *store.Link, outcome access.Status, _ time.Time, _ string) (*store.Decision, error) {
-	m.decided = append(m.decided, outcome)
-	return &store.Decision{Decision: access.Decision{Outcome: outcome, Level: 0, Approvals: 1, Needed: 1}, TaskToken: "tok"}, nil
-}
-func (m *memory) PolicyVersion(context.Context, int) (*store.PolicyVersion, error) {
-	return &store.PolicyVersion{Version: 1, Document: []byte(m.policyV)}, nil
-}
-func (m *memory) Complete(context.Context, string, workflow.Decision) error { m.resumed++; return nil }
 
 const slackPolicy = `resources:
   - name: db
@@ -64,16 +37,15 @@ func TestSlackInteraction(t *testing.T) {
 	now := time.Now()
 	tok, _ := link.New(nil)
 	emailTok, _ := link.New(nil)
-	newMem := func() *memory {
-		return &memory{
-			links: map[string]*store.Link{
-				tok.Hash():      {Hash: tok.Hash(), RequestID: "r1", Approver: "carol@example.com", Channel: "slack", ExpiresAt: now.Add(time.Hour)},
-				emailTok.Hash(): {Hash: emailTok.Hash(), RequestID: "r1", Approver: "carol@example.com", Channel: "email", ExpiresAt: now.Add(time.Hour)},
-			},
-			request: &access.Request{ID: "r1", Resource: "db", Requester: "arn:aws:sts::1:assumed-role/E/alice@example.com", Status: access.Pending, PolicyVersion: 1,
-				Chain: []access.Level{{Approvers: []string{"carol@example.com"}, MinApprovals: 1}}},
-			policyV: slackPolicy,
+	newMem := func() *storetest.Memory {
+		m := storetest.New(&access.Request{ID: "r1", Resource: "db", Requester: "arn:aws:sts::1:assumed-role/E/alice@example.com", Status: access.Pending, PolicyVersion: 1,
+			Chain: []access.Level{{Approvers: []string{"carol@example.com"}, MinApprovals: 1}}}).WithPolicy(1, slackPolicy)
+		m.Links = []store.Link{
+			{Hash: tok.Hash(), RequestID: "r1", Approver: "carol@example.com", Channel: "slack", ExpiresAt: now.Add(time.Hour)},
+			{Hash: emailTok.Hash(), RequestID: "r1", Approver: "carol@example.com", Channel: "email", ExpiresAt: now.Add(time.Hour)},
 		}
+		m.ApprovalTokens["r1"] = "tok"
+		return m
 	}
 	clickIn := func(team, user, action string, token link.Token) string {
 		p, _ := json.Marshal(map[string]any{
@@ -101,8 +73,8 @@ func TestSlackInteraction(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := newMem()
-			h := &Handler{Store: m, Workflow: m, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now,
+			m, wf := newMem(), &fuzzWorkflow{}
+			h := &Handler{Store: m, Workflow: wf, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now,
 				Slack: &SlackApp{Secret: func(context.Context) (string, error) { return secret, nil }, Policies: m, TeamID: "T1"}}
 			headers := map[string]string{"content-type": "application/x-www-form-urlencoded"}
 			if tt.sign != "" {
@@ -118,11 +90,11 @@ func TestSlackInteraction(t *testing.T) {
 			if resp.StatusCode != tt.wantStatus || !strings.Contains(resp.Body, tt.wantText) {
 				t.Fatalf("got %d %s, want %d containing %q", resp.StatusCode, resp.Body, tt.wantStatus, tt.wantText)
 			}
-			if fmt.Sprint(m.decided) != fmt.Sprint(tt.wantDecide) {
-				t.Fatalf("decisions = %v, want %v", m.decided, tt.wantDecide)
+			if fmt.Sprint(m.Decided) != fmt.Sprint(tt.wantDecide) {
+				t.Fatalf("decisions = %v, want %v", m.Decided, tt.wantDecide)
 			}
-			if len(tt.wantDecide) > 0 && m.resumed != 1 {
-				t.Fatalf("workflow resumed %d times, want 1", m.resumed)
+			if len(tt.wantDecide) > 0 && len(wf.completed) != 1 {
+				t.Fatalf("workflow resumed %d times, want 1", len(wf.completed))
 			}
 		})
 	}

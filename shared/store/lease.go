@@ -7,10 +7,10 @@ import (
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -82,26 +82,28 @@ func (s *Store) Lock(ctx context.Context, name string, ttl time.Duration) (*Leas
 		if hasDeadline && deadline.Add(leaseMargin).After(until) {
 			until = deadline.Add(leaseMargin)
 		}
-		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Update: &types.Update{
-			TableName: &s.table,
-			Key:       key(leasePK(name), skLease),
-			// The item keeps the state edited under the lease, so it
-			// must not expire: an expiry set by an older version is
-			// removed, as is that version's lease (owner, until), which
-			// is respected until it runs out.
-			UpdateExpression: aws.String("SET #owner = :me, #until = :until ADD #token :one REMOVE #ttl, #oldOwner, #oldUntil"),
-			ConditionExpression: aws.String("(attribute_not_exists(#until) OR #until < :now) AND " +
-				"(attribute_not_exists(#oldUntil) OR #oldUntil < :now)"),
-			ExpressionAttributeNames: map[string]string{
-				"#owner": attrLeaseOwner, "#until": attrLeaseUntil, "#token": attrLeaseToken, "#ttl": attrTTL,
-				"#oldOwner": "owner", "#oldUntil": "until",
-			},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":me":    &types.AttributeValueMemberS{Value: owner},
-				":until": millis(until),
-				":now":   millis(now),
-				":one":   &types.AttributeValueMemberN{Value: "1"},
-			},
+		// The item keeps the state edited under the lease, so it must not
+		// expire: an expiry set by an older version is removed, as is that
+		// version's lease (owner, until), which is respected until it runs
+		// out.
+		free := func(attr string) expression.ConditionBuilder {
+			return expression.AttributeNotExists(expression.Name(attr)).
+				Or(expression.Name(attr).LessThan(expression.Value(now.UnixMilli())))
+		}
+		take := expression.Set(expression.Name(attrLeaseOwner), expression.Value(owner)).
+			Set(expression.Name(attrLeaseUntil), expression.Value(until.UnixMilli())).
+			Add(expression.Name(attrLeaseToken), expression.Value(1)).
+			Remove(expression.Name(attrTTL)).
+			Remove(expression.Name(attrOldLeaseOwner)).
+			Remove(expression.Name(attrOldLeaseUntil))
+		expr, err := expression.NewBuilder().WithCondition(free(attrLeaseUntil).And(free(attrOldLeaseUntil))).WithUpdate(take).Build()
+		if err != nil {
+			return nil, fmt.Errorf("lock %s: %w", name, err)
+		}
+		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Update: &types.Update{
+			TableName: &s.table, Key: key(leasePK(name), skLease),
+			UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 		}}}})
 		if err == nil {
 			token, err := s.leaseToken(ctx, name, owner)
@@ -121,6 +123,13 @@ func (s *Store) Lock(ctx context.Context, name string, ttl time.Duration) (*Leas
 		}
 	}
 }
+
+// An older version kept its lease in "owner" and "until": a lease it
+// holds is respected until it runs out, then removed.
+const (
+	attrOldLeaseOwner = "owner"
+	attrOldLeaseUntil = "until"
+)
 
 // leaseToken reads the token our Lock wrote (TransactWriteItems returns
 // no attributes).
@@ -161,24 +170,23 @@ func (s *Store) leaseItem(ctx context.Context, name string) (*leaseItem, error) 
 
 // held is the condition that the lease is still this holder's and has
 // not run out.
-func (l *Lease) held() (string, map[string]string, map[string]types.AttributeValue) {
-	return "#owner = :me AND #token = :token AND #until > :now",
-		map[string]string{"#owner": attrLeaseOwner, "#token": attrLeaseToken, "#until": attrLeaseUntil},
-		map[string]types.AttributeValue{
-			":me":    &types.AttributeValueMemberS{Value: l.owner},
-			":token": &types.AttributeValueMemberN{Value: strconv.FormatInt(l.token, 10)},
-			":now":   millis(time.Now()),
-		}
+func (l *Lease) held() expression.ConditionBuilder {
+	return expression.Name(attrLeaseOwner).Equal(expression.Value(l.owner)).
+		And(expression.Name(attrLeaseToken).Equal(expression.Value(l.token))).
+		And(expression.Name(attrLeaseUntil).GreaterThan(expression.Value(time.Now().UnixMilli())))
 }
 
 // Check is a conditional check that the lease is still ours, made right
 // before a write the lease protects (and after it, to learn whether
 // another holder may have written meanwhile). ErrLeaseLost if not.
 func (l *Lease) Check(ctx context.Context) error {
-	cond, names, values := l.held()
-	_, err := l.s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{ConditionCheck: &types.ConditionCheck{
+	expr, err := expression.NewBuilder().WithCondition(l.held()).Build()
+	if err != nil {
+		return fmt.Errorf("check lease %s: %w", l.name, err)
+	}
+	_, err = l.s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{ConditionCheck: &types.ConditionCheck{
 		TableName: &l.s.table, Key: key(leasePK(l.name), skLease),
-		ConditionExpression: &cond, ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 	}}}})
 	if conditionFailed(err, 0) {
 		return fmt.Errorf("lease %s: %w", l.name, ErrLeaseLost)
@@ -197,16 +205,15 @@ func (s *Store) release(name, owner string) {
 	// A fresh context: release even if the caller's ended.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	expr, err := expression.NewBuilder().
+		WithCondition(expression.Name(attrLeaseOwner).Equal(expression.Value(owner))).
+		WithUpdate(expression.Remove(expression.Name(attrLeaseOwner)).Remove(expression.Name(attrLeaseUntil))).Build()
+	if err != nil {
+		return
+	}
 	_, _ = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Update: &types.Update{
-		TableName:                 &s.table,
-		Key:                       key(leasePK(name), skLease),
-		UpdateExpression:          aws.String("REMOVE #owner, #until"),
-		ConditionExpression:       aws.String("#owner = :me"),
-		ExpressionAttributeNames:  map[string]string{"#owner": attrLeaseOwner, "#until": attrLeaseUntil},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":me": &types.AttributeValueMemberS{Value: owner}},
+		TableName: &s.table, Key: key(leasePK(name), skLease),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 	}}}})
-}
-
-func millis(t time.Time) types.AttributeValue {
-	return &types.AttributeValueMemberN{Value: strconv.FormatInt(t.UnixMilli(), 10)}
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -37,15 +37,17 @@ func (l *Lease) Policies(ctx context.Context) (RolePolicies, error) {
 // Save writes the role state, only while the lease is still ours: it is
 // the conditional write made before the IAM writes it describes.
 func (l *Lease) Save(ctx context.Context, p RolePolicies) error {
-	cond, names, values := l.held()
-	names["#grants"], names["#denies"], names["#known"] = attrRoleGrants, attrRoleDenies, attrRoleKnown
-	values[":grants"] = &types.AttributeValueMemberS{Value: p.Grants}
-	values[":denies"] = &types.AttributeValueMemberS{Value: p.Denies}
-	values[":known"] = &types.AttributeValueMemberBOOL{Value: true}
-	_, err := l.s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Update: &types.Update{
+	state := expression.Set(expression.Name(attrRoleGrants), expression.Value(p.Grants)).
+		Set(expression.Name(attrRoleDenies), expression.Value(p.Denies)).
+		Set(expression.Name(attrRoleKnown), expression.Value(true))
+	expr, err := expression.NewBuilder().WithCondition(l.held()).WithUpdate(state).Build()
+	if err != nil {
+		return fmt.Errorf("save role state %s: %w", l.name, err)
+	}
+	_, err = l.s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Update: &types.Update{
 		TableName: &l.s.table, Key: key(leasePK(l.name), skLease),
-		UpdateExpression:    aws.String("SET #grants = :grants, #denies = :denies, #known = :known"),
-		ConditionExpression: &cond, ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 	}}}})
 	if conditionFailed(err, 0) {
 		return fmt.Errorf("lease %s: %w", l.name, ErrLeaseLost)

@@ -127,10 +127,11 @@ func (p *IdentityCenter) Apply(ctx context.Context, g Grant) error {
 	return nil
 }
 
-// Describe is what the granted event records: the assignment held.
+// Describe is what the granted event records beside the target's
+// parameters (which the handler records for every provider): the user
+// the assignment is held for.
 func (p *IdentityCenter) Describe(g Grant) map[string]string {
-	return map[string]string{target.InstanceARN: g.Target.Param(target.InstanceARN), target.PermissionSetARN: g.Target.Param(target.PermissionSetARN),
-		target.AccountID: g.Target.Param(target.AccountID), "user": SessionName(g.Principal)}
+	return map[string]string{"user": SessionName(g.Principal)}
 }
 
 // Remove releases the request's hold and deletes the assignment if no

@@ -35,11 +35,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -183,10 +183,20 @@ func decodeAssignment(raw map[string]types.AttributeValue) (*Assignment, error) 
 	return a, nil
 }
 
-func stringValue(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
+// stringSet marshals as a DynamoDB string set, which ADD and DELETE
+// need (a []string marshals as a list).
+type stringSet []string
 
-func millisValue(t time.Time) types.AttributeValue {
-	return &types.AttributeValueMemberN{Value: strconv.FormatInt(t.UnixMilli(), 10)}
+func (s stringSet) MarshalDynamoDBAttributeValue() (types.AttributeValue, error) {
+	return &types.AttributeValueMemberSS{Value: s}, nil
+}
+
+// sameAssignment is the condition that an item names assignment k.
+func sameAssignment(k AssignmentKey) expression.ConditionBuilder {
+	return expression.Name(attrInstanceARN).Equal(expression.Value(k.InstanceARN)).
+		And(expression.Name(attrAccountID).Equal(expression.Value(k.AccountID))).
+		And(expression.Name(attrPermissionSetARN).Equal(expression.Value(k.PermissionSetARN))).
+		And(expression.Name(attrUserID).Equal(expression.Value(k.UserID)))
 }
 
 // Hold records that requestID holds assignment k, and returns whether it
@@ -207,16 +217,15 @@ func (s *Assignments) Hold(ctx context.Context, k AssignmentKey, requestID strin
 	if err != nil {
 		return false, nil, fmt.Errorf("hold assignment: %w", err)
 	}
+	refExpr, err := expression.NewBuilder().
+		WithCondition(expression.AttributeNotExists(expression.Name(attrPK)).Or(sameAssignment(k))).Build()
+	if err != nil {
+		return false, nil, fmt.Errorf("hold assignment: %w", err)
+	}
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName: &s.table, Item: ref,
-		ConditionExpression: aws.String("attribute_not_exists(#pk) OR (#inst = :inst AND #acct = :acct AND #ps = :ps AND #user = :user)"),
-		ExpressionAttributeNames: map[string]string{
-			"#pk": attrPK, "#inst": attrInstanceARN, "#acct": attrAccountID, "#ps": attrPermissionSetARN, "#user": attrUserID,
-		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":inst": stringValue(k.InstanceARN), ":acct": stringValue(k.AccountID),
-			":ps": stringValue(k.PermissionSetARN), ":user": stringValue(k.UserID),
-		},
+		ConditionExpression:      refExpr.Condition(),
+		ExpressionAttributeNames: refExpr.Names(), ExpressionAttributeValues: refExpr.Values(),
 	})
 	if conditionFailed(err, 0) {
 		return false, nil, fmt.Errorf("hold assignment: request %s already holds another assignment: %w", requestID, ErrConflict)
@@ -224,23 +233,24 @@ func (s *Assignments) Hold(ctx context.Context, k AssignmentKey, requestID strin
 	if err != nil {
 		return false, nil, fmt.Errorf("hold assignment for %s: %w", requestID, err)
 	}
+	hold := expression.Add(expression.Name(attrHolders), expression.Value(stringSet{requestID})).
+		Set(expression.Name(attrKind), expression.Value(kindAssignment)).
+		Set(expression.Name(attrInstanceARN), expression.Value(k.InstanceARN)).
+		Set(expression.Name(attrAccountID), expression.Value(k.AccountID)).
+		Set(expression.Name(attrPermissionSetARN), expression.Value(k.PermissionSetARN)).
+		Set(expression.Name(attrUserID), expression.Value(k.UserID)).
+		Set(expression.Name(attrUpdatedAt), expression.Value(formatTime(at)))
+	// Only ever an assignment item under this key.
+	onlyAssignment := expression.AttributeNotExists(expression.Name(attrPK)).
+		Or(expression.Name(attrKind).Equal(expression.Value(kindAssignment)))
+	expr, err := expression.NewBuilder().WithCondition(onlyAssignment).WithUpdate(hold).Build()
+	if err != nil {
+		return false, nil, fmt.Errorf("hold assignment: %w", err)
+	}
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:        &s.table,
-		Key:              key(assignmentPK(k), skAssignment),
-		UpdateExpression: aws.String("ADD #holders :id SET #kind = :kind, #inst = :inst, #acct = :acct, #ps = :ps, #user = :user, #updated = :at"),
-		// Only ever an assignment item under this key.
-		ConditionExpression: aws.String("attribute_not_exists(#pk) OR #kind = :kind"),
-		ExpressionAttributeNames: map[string]string{
-			"#pk": attrPK, "#holders": attrHolders, "#kind": attrKind, "#updated": attrUpdatedAt,
-			"#inst": attrInstanceARN, "#acct": attrAccountID, "#ps": attrPermissionSetARN, "#user": attrUserID,
-		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":id":   &types.AttributeValueMemberSS{Value: []string{requestID}},
-			":kind": stringValue(kindAssignment),
-			":inst": stringValue(k.InstanceARN), ":acct": stringValue(k.AccountID),
-			":ps": stringValue(k.PermissionSetARN), ":user": stringValue(k.UserID),
-			":at": timeValue(at),
-		},
+		TableName: &s.table, Key: key(assignmentPK(k), skAssignment),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 		ReturnValues: types.ReturnValueAllOld,
 	})
 	if err != nil {
@@ -289,17 +299,18 @@ func (s *Assignments) Release(ctx context.Context, requestID string, at time.Tim
 	if err != nil || k == nil {
 		return false, nil, err
 	}
+	release := expression.Delete(expression.Name(attrHolders), expression.Value(stringSet{requestID})).
+		Set(expression.Name(attrUpdatedAt), expression.Value(formatTime(at)))
+	// Never create an item just to release from it.
+	expr, err := expression.NewBuilder().
+		WithCondition(expression.AttributeExists(expression.Name(attrPK))).WithUpdate(release).Build()
+	if err != nil {
+		return false, nil, fmt.Errorf("release assignment: %w", err)
+	}
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:        &s.table,
-		Key:              key(assignmentPK(*k), skAssignment),
-		UpdateExpression: aws.String("DELETE #holders :id SET #updated = :at"),
-		// Never create an item just to release from it.
-		ConditionExpression:      aws.String("attribute_exists(#pk)"),
-		ExpressionAttributeNames: map[string]string{"#pk": attrPK, "#holders": attrHolders, "#updated": attrUpdatedAt},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":id": &types.AttributeValueMemberSS{Value: []string{requestID}},
-			":at": timeValue(at),
-		},
+		TableName: &s.table, Key: key(assignmentPK(*k), skAssignment),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 		ReturnValues: types.ReturnValueAllOld,
 	})
 	if conditionFailed(err, 0) {
@@ -350,17 +361,21 @@ func (s *Assignments) Get(ctx context.Context, k AssignmentKey) (*Assignment, er
 // owner's lease is live it returns ErrAssignmentLeased with the current
 // assignment. The item must exist (Hold creates it).
 func (s *Assignments) Lease(ctx context.Context, k AssignmentKey, owner string, now time.Time, ttl time.Duration) (*Assignment, error) {
+	leaseOwner := expression.Name(attrLeaseOwner)
+	free := expression.AttributeNotExists(leaseOwner).
+		Or(leaseOwner.Equal(expression.Value(owner))).
+		Or(expression.Name(attrLeaseUntil).LessThan(expression.Value(now.UnixMilli())))
+	take := expression.Set(leaseOwner, expression.Value(owner)).
+		Set(expression.Name(attrLeaseUntil), expression.Value(now.Add(ttl).UnixMilli()))
+	expr, err := expression.NewBuilder().
+		WithCondition(expression.AttributeExists(expression.Name(attrPK)).And(free)).WithUpdate(take).Build()
+	if err != nil {
+		return nil, fmt.Errorf("lease assignment: %w", err)
+	}
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:           &s.table,
-		Key:                 key(assignmentPK(k), skAssignment),
-		UpdateExpression:    aws.String("SET #owner = :me, #until = :until"),
-		ConditionExpression: aws.String("attribute_exists(#pk) AND (attribute_not_exists(#owner) OR #owner = :me OR #until < :now)"),
-		ExpressionAttributeNames: map[string]string{
-			"#pk": attrPK, "#owner": attrLeaseOwner, "#until": attrLeaseUntil,
-		},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":me": stringValue(owner), ":until": millisValue(now.Add(ttl)), ":now": millisValue(now),
-		},
+		TableName: &s.table, Key: key(assignmentPK(k), skAssignment),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 		ReturnValues:                        types.ReturnValueAllNew,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
@@ -392,40 +407,30 @@ func (s *Assignments) Lease(ctx context.Context, k AssignmentKey, owner string, 
 // request holds it: the condition that makes taking access away safe. It
 // returns the assignment as it is after the write, or ErrNotLeaseOwner.
 func (s *Assignments) SetState(ctx context.Context, k AssignmentKey, owner string, to AssignmentState, operationID string, unheld bool, at time.Time) (*Assignment, error) {
-	names := map[string]string{"#pk": attrPK, "#owner": attrLeaseOwner, "#state": attrAssignState, "#op": attrOperationID, "#updated": attrUpdatedAt}
-	values := map[string]types.AttributeValue{":me": stringValue(owner), ":at": timeValue(at)}
-	set := "SET #updated = :at"
-	var remove []string
-	if to == AssignmentAbsent {
-		remove = append(remove, "#state")
-	} else {
-		set += ", #state = :state"
-		values[":state"] = stringValue(string(to))
-	}
-	if operationID == "" {
-		remove = append(remove, "#op")
-	} else {
-		set += ", #op = :op"
-		values[":op"] = stringValue(operationID)
-	}
-	update := set
-	if len(remove) > 0 {
-		update += " REMOVE " + remove[0]
-		for _, r := range remove[1:] {
-			update += ", " + r
+	update := expression.Set(expression.Name(attrUpdatedAt), expression.Value(formatTime(at)))
+	// An empty value is no attribute.
+	for attr, v := range map[string]string{attrAssignState: string(to), attrOperationID: operationID} {
+		if v == "" {
+			update = update.Remove(expression.Name(attr))
+		} else {
+			update = update.Set(expression.Name(attr), expression.Value(v))
 		}
 	}
-	cond := "attribute_exists(#pk) AND #owner = :me"
+	cond := expression.AttributeExists(expression.Name(attrPK)).
+		And(expression.Name(attrLeaseOwner).Equal(expression.Value(owner)))
 	if unheld {
 		// DynamoDB removes a string set when its last element is deleted,
 		// so "no holders" is exactly "no holders attribute".
-		cond += " AND attribute_not_exists(#holders)"
-		names["#holders"] = attrHolders
+		cond = cond.And(expression.AttributeNotExists(expression.Name(attrHolders)))
+	}
+	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(update).Build()
+	if err != nil {
+		return nil, fmt.Errorf("set assignment %s: %w", k, err)
 	}
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.table, Key: key(assignmentPK(k), skAssignment),
-		UpdateExpression: aws.String(update), ConditionExpression: aws.String(cond),
-		ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 		ReturnValues: types.ReturnValueAllNew,
 	})
 	if conditionFailed(err, 0) {
@@ -444,13 +449,16 @@ func (s *Assignments) SetState(ctx context.Context, k AssignmentKey, owner strin
 
 // Unlease gives the lease up if owner still has it.
 func (s *Assignments) Unlease(ctx context.Context, k AssignmentKey, owner string) error {
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 &s.table,
-		Key:                       key(assignmentPK(k), skAssignment),
-		UpdateExpression:          aws.String("REMOVE #owner, #until"),
-		ConditionExpression:       aws.String("#owner = :me"),
-		ExpressionAttributeNames:  map[string]string{"#owner": attrLeaseOwner, "#until": attrLeaseUntil},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":me": stringValue(owner)},
+	expr, err := expression.NewBuilder().
+		WithCondition(expression.Name(attrLeaseOwner).Equal(expression.Value(owner))).
+		WithUpdate(expression.Remove(expression.Name(attrLeaseOwner)).Remove(expression.Name(attrLeaseUntil))).Build()
+	if err != nil {
+		return fmt.Errorf("unlease assignment: %w", err)
+	}
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.table, Key: key(assignmentPK(k), skAssignment),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 	})
 	if conditionFailed(err, 0) {
 		return nil

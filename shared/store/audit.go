@@ -14,8 +14,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/jitaccess/jit/shared/access"
 )
@@ -210,7 +210,7 @@ func (s *Store) SearchAudit(ctx context.Context, q AuditQuery) (*AuditPage, erro
 		first, after = i, c.After
 	}
 	page := &AuditPage{Index: ix.name}
-	filter, names, values := auditFilter(q, ix)
+	filter := auditFilter(q, ix)
 	lo, hi := formatTime(q.From), formatTime(q.To)+"~"
 	for i := first; i < len(all) && i < first+bucketsPerPage; i++ {
 		upper := hi
@@ -218,7 +218,7 @@ func (s *Store) SearchAudit(ctx context.Context, q AuditQuery) (*AuditPage, erro
 			upper = after
 		}
 		need := q.Limit - len(page.Events)
-		got, more, err := s.searchBucket(ctx, ix, all[i], lo, upper, need, filter, names, values, page)
+		got, more, err := s.searchBucket(ctx, ix, all[i], lo, upper, need, filter, page)
 		if err != nil {
 			return nil, err
 		}
@@ -243,7 +243,7 @@ func (s *Store) SearchAudit(ctx context.Context, q AuditQuery) (*AuditPage, erro
 // keys in [lo, upper), newest first, from each of the bucket's partitions
 // at once, and merges them. more reports that the bucket may hold more.
 func (s *Store) searchBucket(ctx context.Context, ix auditIndex, bucket, lo, upper string, need int,
-	filter string, names map[string]string, values map[string]types.AttributeValue, page *AuditPage) ([]access.Event, bool, error) {
+	filter *expression.ConditionBuilder, page *AuditPage) ([]access.Event, bool, error) {
 	parts := ix.partitions(bucket)
 	type result struct {
 		items   []eventItem
@@ -259,7 +259,7 @@ func (s *Store) searchBucket(ctx context.Context, ix auditIndex, bucket, lo, upp
 		go func() {
 			defer wg.Done()
 			r := &results[i]
-			r.items, r.more, r.queries, r.scanned, r.err = s.queryPartition(ctx, ix, pk, lo, upper, need, filter, names, values)
+			r.items, r.more, r.queries, r.scanned, r.err = s.queryPartition(ctx, ix, pk, lo, upper, need, filter)
 		}()
 	}
 	wg.Wait()
@@ -295,30 +295,24 @@ func sortKeyOf(it eventItem) string { return it.GSI3SK }
 // queryPartition reads one partition newest first until it has need
 // matching events or runs out.
 func (s *Store) queryPartition(ctx context.Context, ix auditIndex, pk, lo, upper string, need int,
-	filter string, names map[string]string, values map[string]types.AttributeValue) (items []eventItem, more bool, queries, scanned int, err error) {
-	n := map[string]string{"#pk": ix.pkAttr, "#sk": ix.skAttr}
-	v := map[string]types.AttributeValue{
-		":pk": &types.AttributeValueMemberS{Value: pk},
-		":lo": &types.AttributeValueMemberS{Value: lo},
-		":hi": &types.AttributeValueMemberS{Value: upper},
+	filter *expression.ConditionBuilder) (items []eventItem, more bool, queries, scanned int, err error) {
+	b := expression.NewBuilder().WithKeyCondition(between(ix.pkAttr, pk, ix.skAttr, lo, upper))
+	if filter != nil {
+		b = b.WithFilter(*filter)
 	}
-	for k, x := range names {
-		n[k] = x
-	}
-	for k, x := range values {
-		v[k] = x
+	expr, err := b.Build()
+	if err != nil {
+		return nil, false, 0, 0, fmt.Errorf("audit search %s: build expression: %w", ix.name, err)
 	}
 	in := &dynamodb.QueryInput{
 		TableName:                 &s.table,
 		IndexName:                 aws.String(ix.name),
-		KeyConditionExpression:    aws.String("#pk = :pk AND #sk BETWEEN :lo AND :hi"),
-		ExpressionAttributeNames:  n,
-		ExpressionAttributeValues: v,
+		KeyConditionExpression:    expr.KeyCondition(),
+		FilterExpression:          expr.Filter(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
 		ScanIndexForward:          aws.Bool(false),
 		Limit:                     aws.Int32(int32(need + 1)),
-	}
-	if filter != "" {
-		in.FilterExpression = aws.String(filter)
 	}
 	for {
 		out, err := s.db.Query(ctx, in)
@@ -349,30 +343,30 @@ func (s *Store) queryPartition(ctx context.Context, ix auditIndex, pk, lo, upper
 	}
 }
 
-// auditFilter is the filter expression for the filters the index key
-// does not apply.
-func auditFilter(q AuditQuery, ix auditIndex) (string, map[string]string, map[string]types.AttributeValue) {
+// auditFilter is the filter for the filters the index key does not
+// apply, or nil if there are none.
+func auditFilter(q AuditQuery, ix auditIndex) *expression.ConditionBuilder {
 	keyed := map[string]bool{}
 	for _, f := range ix.filters {
 		keyed[f] = true
 	}
-	var conds []string
-	names := map[string]string{}
-	values := map[string]types.AttributeValue{}
+	var filter *expression.ConditionBuilder
 	add := func(field, attr, value string) {
 		if value == "" || keyed[field] {
 			return
 		}
-		names["#f_"+field] = attr
-		values[":f_"+field] = &types.AttributeValueMemberS{Value: value}
-		conds = append(conds, fmt.Sprintf("#f_%s = :f_%s", field, field))
+		c := expression.Name(attr).Equal(expression.Value(value))
+		if filter != nil {
+			c = filter.And(c)
+		}
+		filter = &c
 	}
 	add("requester", "requester", q.Requester)
 	add("resource", "resource", q.Resource)
 	add("actor", "actor", q.Actor)
 	add("type", "type", q.Type)
 	add("status", "to", string(q.Status))
-	return strings.Join(conds, " AND "), names, values
+	return filter
 }
 
 // RequestsCreated lists the requests created in [from, to], of one
@@ -401,16 +395,13 @@ func (s *Store) RequestsCreated(ctx context.Context, from, to time.Time, resourc
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
+			kc := mustBuild(expression.NewBuilder().
+				WithKeyCondition(between(p.attr, p.pk, p.skAttr, formatTime(from), formatTime(to)+"~")))
 			pg := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
 				TableName:                &s.table,
 				IndexName:                aws.String(p.index),
-				KeyConditionExpression:   aws.String("#pk = :pk AND #sk BETWEEN :lo AND :hi"),
-				ExpressionAttributeNames: map[string]string{"#pk": p.attr, "#sk": p.skAttr},
-				ExpressionAttributeValues: map[string]types.AttributeValue{
-					":pk": &types.AttributeValueMemberS{Value: p.pk},
-					":lo": &types.AttributeValueMemberS{Value: formatTime(from)},
-					":hi": &types.AttributeValueMemberS{Value: formatTime(to) + "~"},
-				},
+				KeyConditionExpression:   kc.KeyCondition(),
+				ExpressionAttributeNames: kc.Names(), ExpressionAttributeValues: kc.Values(),
 			})
 			for pg.HasMorePages() && len(results[i]) <= max {
 				out, err := pg.NextPage(ctx)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -117,16 +116,16 @@ func (s *Store) decideOnce(ctx context.Context, l *Link, outcome access.Status, 
 		if err != nil {
 			return nil, err
 		}
-		extra = append(extra, types.TransactWriteItem{Put: &types.Put{
-			TableName: &s.table, Item: marker,
-			ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-			ExpressionAttributeNames: map[string]string{"#pk": attrPK},
-		}})
+		extra = append(extra, createPut(s.table, marker))
 	}
 	events := []access.Event{d.Event}
 	// The builder names every placeholder it uses and only those:
 	// DynamoDB refuses a request with one defined but unused.
 	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(update).Build()
+	if err != nil {
+		return nil, fmt.Errorf("decide %s: build expression: %w", r.ID, err)
+	}
+	consume, err := s.consumeLink(l, outcome, at)
 	if err != nil {
 		return nil, fmt.Errorf("decide %s: build expression: %w", r.ID, err)
 	}
@@ -136,7 +135,7 @@ func (s *Store) decideOnce(ctx context.Context, l *Link, outcome access.Status, 
 			UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
 			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 		}},
-		s.consumeLink(l, outcome, at),
+		consume,
 	}
 	items = append(items, extra...)
 	for _, ev := range events {
@@ -162,19 +161,15 @@ func (s *Store) decideOnce(ctx context.Context, l *Link, outcome access.Status, 
 
 // consumeLink marks the link used, only if it is unused, unexpired and
 // bound to the request.
-func (s *Store) consumeLink(l *Link, outcome access.Status, at time.Time) types.TransactWriteItem {
-	return types.TransactWriteItem{Update: &types.Update{
-		TableName:                &s.table,
-		Key:                      key(linkPK(l.Hash), skLink),
-		UpdateExpression:         aws.String("SET #used = :now, #outcome = :outcome"),
-		ConditionExpression:      aws.String("attribute_exists(#pk) AND attribute_not_exists(#used) AND #exp > :now AND #rid = :rid"),
-		ExpressionAttributeNames: map[string]string{"#pk": attrPK, "#used": attrUsedAt, "#outcome": attrUsedBy, "#exp": attrExpiresAt, "#rid": attrRequestID},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":now":     timeValue(at),
-			":outcome": &types.AttributeValueMemberS{Value: string(outcome)},
-			":rid":     &types.AttributeValueMemberS{Value: l.RequestID},
-		},
-	}}
+func (s *Store) consumeLink(l *Link, outcome access.Status, at time.Time) (types.TransactWriteItem, error) {
+	now := expression.Value(formatTime(at))
+	usable := expression.AttributeExists(expression.Name(attrPK)).
+		And(expression.AttributeNotExists(expression.Name(attrUsedAt))).
+		And(expression.Name(attrExpiresAt).GreaterThan(now)).
+		And(expression.Name(attrRequestID).Equal(expression.Value(l.RequestID)))
+	use := expression.Set(expression.Name(attrUsedAt), now).
+		Set(expression.Name(attrUsedBy), expression.Value(string(outcome)))
+	return conditionalUpdate(s.table, key(linkPK(l.Hash), skLink), usable, use)
 }
 
 // MoveOn applies a level timeout's step: escalate (ask the level's

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -24,17 +23,13 @@ func (s *Store) RequestRevoke(ctx context.Context, r *access.Request, by string,
 	if err != nil {
 		return err
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{ev, {Update: &types.Update{
-		TableName:                &s.table,
-		Key:                      key(requestPK(id), skRequest),
-		UpdateExpression:         aws.String("SET #by = :by"),
-		ConditionExpression:      aws.String("#status = :active"),
-		ExpressionAttributeNames: map[string]string{"#by": attrRevokeBy, "#status": attrStatus},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":by":     &types.AttributeValueMemberS{Value: by},
-			":active": &types.AttributeValueMemberS{Value: string(access.Active)},
-		},
-	}}}})
+	mark, err := conditionalUpdate(s.table, key(requestPK(id), skRequest),
+		expression.Name(attrStatus).Equal(expression.Value(string(access.Active))),
+		expression.Set(expression.Name(attrRevokeBy), expression.Value(by)))
+	if err != nil {
+		return fmt.Errorf("request revoke of %s: build expression: %w", id, err)
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{ev, mark}})
 	if conditionFailed(err, 1) {
 		cur, gerr := s.getRequestItem(ctx, id)
 		if gerr != nil {
@@ -105,23 +100,18 @@ func (s *Store) Extend(ctx context.Context, r *access.Request, was, until time.T
 	if err != nil {
 		return err
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{Update: &types.Update{
-			TableName:                &s.table,
-			Key:                      key(requestPK(id), skRequest),
-			UpdateExpression:         aws.String("SET #exp = :until, #dur = :total, #updated = :now"),
-			ConditionExpression:      aws.String("#status = :active AND #exp = :was"),
-			ExpressionAttributeNames: map[string]string{"#exp": attrExpiresAt, "#dur": "duration_seconds", "#updated": attrUpdatedAt, "#status": attrStatus},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":until":  timeValue(until),
-				":was":    timeValue(was),
-				":total":  &types.AttributeValueMemberN{Value: strconv.FormatInt(int64(total/time.Second), 10)},
-				":now":    timeValue(at),
-				":active": &types.AttributeValueMemberS{Value: string(access.Active)},
-			},
-		}},
-		ev,
-	}})
+	// Conditional on the expiry it extends, so two extensions that raced
+	// do not both count.
+	extend, err := conditionalUpdate(s.table, key(requestPK(id), skRequest),
+		expression.Name(attrStatus).Equal(expression.Value(string(access.Active))).
+			And(expression.Name(attrExpiresAt).Equal(expression.Value(formatTime(was)))),
+		expression.Set(expression.Name(attrExpiresAt), expression.Value(formatTime(until))).
+			Set(expression.Name(attrDurationSeconds), expression.Value(int64(total/time.Second))).
+			Set(expression.Name(attrUpdatedAt), expression.Value(formatTime(at))))
+	if err != nil {
+		return fmt.Errorf("extend %s: build expression: %w", id, err)
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{extend, ev}})
 	if conditionFailed(err, 0) || transactionConflict(err) {
 		return fmt.Errorf("extend %s: %w", id, ErrConflict)
 	}
@@ -136,14 +126,12 @@ func (s *Store) Extend(ctx context.Context, r *access.Request, was, until time.T
 func (s *Store) ListActive(ctx context.Context, cutoff time.Time) ([]*access.Request, error) {
 	var out []*access.Request
 	for shard := 0; shard < shards; shard++ {
+		kc := partition(attrGSI3PK, fmt.Sprintf("STATUS#%s#%d", access.Active, shard))
 		p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
 			TableName:                &s.table,
 			IndexName:                aws.String(gsi3),
-			KeyConditionExpression:   aws.String("#pk = :pk"),
-			ExpressionAttributeNames: map[string]string{"#pk": attrGSI3PK},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":pk": &types.AttributeValueMemberS{Value: fmt.Sprintf("STATUS#%s#%d", access.Active, shard)},
-			},
+			KeyConditionExpression:   kc.KeyCondition(),
+			ExpressionAttributeNames: kc.Names(), ExpressionAttributeValues: kc.Values(),
 		})
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)

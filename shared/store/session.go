@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -46,11 +47,7 @@ func (s *Store) CreateSignIn(ctx context.Context, hash, principal string, at, ex
 	if err != nil {
 		return fmt.Errorf("encode sign-in: %w", err)
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Put: &types.Put{
-		TableName: &s.table, Item: it,
-		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-		ExpressionAttributeNames: map[string]string{"#pk": attrPK},
-	}}}})
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{createPut(s.table, it)}})
 	if err != nil {
 		return fmt.Errorf("create sign-in: %w", err)
 	}
@@ -78,21 +75,15 @@ func (s *Store) RedeemSignIn(ctx context.Context, signInHash, sessionHash string
 	if err != nil {
 		return "", fmt.Errorf("encode session: %w", err)
 	}
+	now := expression.Value(formatTime(at))
+	spend, err := conditionalUpdate(s.table, key(signInPK(signInHash), skSignIn),
+		expression.AttributeNotExists(expression.Name(attrUsedAt)).And(expression.Name(attrExpiresAt).GreaterThan(now)),
+		expression.Set(expression.Name(attrUsedAt), now))
+	if err != nil {
+		return "", fmt.Errorf("spend sign-in: build expression: %w", err)
+	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{Update: &types.Update{
-			TableName: &s.table, Key: key(signInPK(signInHash), skSignIn),
-			UpdateExpression:         aws.String("SET #used = :now"),
-			ConditionExpression:      aws.String("attribute_not_exists(#used) AND #exp > :now"),
-			ExpressionAttributeNames: map[string]string{"#used": "used_at", "#exp": attrExpiresAt},
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":now": timeValue(at),
-			},
-		}},
-		{Put: &types.Put{
-			TableName: &s.table, Item: session,
-			ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-			ExpressionAttributeNames: map[string]string{"#pk": attrPK},
-		}},
+		spend, createPut(s.table, session),
 	}})
 	if conditionFailed(err, 0) || transactionConflict(err) {
 		return "", ErrSignInSpent
@@ -152,13 +143,14 @@ func (s *Store) AuditSession(ctx context.Context, sessionHash string, at time.Ti
 // expiry becomes at, so AuditSession no longer finds it, and TTL removes
 // it as it would have. A session that is not there is already ended.
 func (s *Store) EndAuditSession(ctx context.Context, sessionHash string, at time.Time) error {
-	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Update: &types.Update{
-		TableName: &s.table, Key: key(sessionPK(sessionHash), skSession),
-		UpdateExpression:          aws.String("SET #exp = :now"),
-		ConditionExpression:       aws.String("attribute_exists(#pk) AND #exp > :now"),
-		ExpressionAttributeNames:  map[string]string{"#exp": attrExpiresAt, "#pk": attrPK},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":now": timeValue(at)},
-	}}}})
+	now := expression.Value(formatTime(at))
+	end, err := conditionalUpdate(s.table, key(sessionPK(sessionHash), skSession),
+		expression.AttributeExists(expression.Name(attrPK)).And(expression.Name(attrExpiresAt).GreaterThan(now)),
+		expression.Set(expression.Name(attrExpiresAt), now))
+	if err != nil {
+		return fmt.Errorf("end session: build expression: %w", err)
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{end}})
 	if conditionFailed(err, 0) {
 		return nil
 	}

@@ -98,14 +98,7 @@ func (s *Store) create(ctx context.Context, r *access.Request, evs []access.Even
 	if err != nil {
 		return fmt.Errorf("create request %s: %w", r.ID, err)
 	}
-	items := []types.TransactWriteItem{
-		{Put: &types.Put{
-			TableName:                &s.table,
-			Item:                     item,
-			ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-			ExpressionAttributeNames: map[string]string{"#pk": attrPK},
-		}},
-	}
+	items := []types.TransactWriteItem{createPut(s.table, item)}
 	for _, ev := range evs {
 		// The events of a new request are about it.
 		put, err := s.putEvent(ctx, ev.About(r))
@@ -124,11 +117,7 @@ func (s *Store) create(ctx context.Context, r *access.Request, evs []access.Even
 		if err != nil {
 			return fmt.Errorf("create request %s: %w", r.ID, err)
 		}
-		items = append(items, types.TransactWriteItem{Put: &types.Put{
-			TableName: &s.table, Item: it,
-			ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-			ExpressionAttributeNames: map[string]string{"#pk": attrPK},
-		}})
+		items = append(items, createPut(s.table, it))
 	}
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if err != nil {
@@ -182,13 +171,11 @@ func (s *Store) getRequestItem(ctx context.Context, id string) (*requestItem, er
 // History returns a request's audit events, oldest first.
 func (s *Store) History(ctx context.Context, id string) ([]access.Event, error) {
 	var events []access.Event
+	kc := partition(attrPK, eventPK(id))
 	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
 		TableName:                &s.table,
-		KeyConditionExpression:   aws.String("#pk = :pk"),
-		ExpressionAttributeNames: map[string]string{"#pk": attrPK},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: eventPK(id)},
-		},
+		KeyConditionExpression:   kc.KeyCondition(),
+		ExpressionAttributeNames: kc.Names(), ExpressionAttributeValues: kc.Values(),
 		ConsistentRead: aws.Bool(true),
 	})
 	for p.HasMorePages() {
@@ -229,14 +216,12 @@ func (s *Store) ListByRequester(ctx context.Context, requester string, limit int
 	if err != nil {
 		return nil, err
 	}
+	kc := partition(attrGSI1PK, pk)
 	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
 		TableName:                &s.table,
 		IndexName:                aws.String(gsi1),
-		KeyConditionExpression:   aws.String("#pk = :pk"),
-		ExpressionAttributeNames: map[string]string{"#pk": attrGSI1PK},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":pk": &types.AttributeValueMemberS{Value: pk},
-		},
+		KeyConditionExpression:   kc.KeyCondition(),
+		ExpressionAttributeNames: kc.Names(), ExpressionAttributeValues: kc.Values(),
 		ScanIndexForward:  aws.Bool(false),
 		Limit:             aws.Int32(limit),
 		ExclusiveStartKey: start,
@@ -337,12 +322,7 @@ func (s *Store) putEvent(ctx context.Context, ev access.Event) (types.TransactWr
 	if err != nil {
 		return types.TransactWriteItem{}, fmt.Errorf("encode event: %w", err)
 	}
-	return types.TransactWriteItem{Put: &types.Put{
-		TableName:                &s.table,
-		Item:                     item,
-		ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-		ExpressionAttributeNames: map[string]string{"#pk": attrPK},
-	}}, nil
+	return createPut(s.table, item), nil
 }
 
 // transactionConflict reports whether DynamoDB cancelled a transaction

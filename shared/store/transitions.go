@@ -185,19 +185,14 @@ type Link struct {
 // and the tokens they hash were never sent.
 func (s *Store) RequestApproval(ctx context.Context, r *access.Request, level int, taskToken string, links []Link, at time.Time) error {
 	id := r.ID
-	update := types.TransactWriteItem{Update: &types.Update{
-		TableName:                &s.table,
-		Key:                      key(requestPK(id), skRequest),
-		UpdateExpression:         aws.String("SET #token = :token, #level = :level, #updated = :now"),
-		ConditionExpression:      aws.String("#status = :pending"),
-		ExpressionAttributeNames: map[string]string{"#token": attrTaskToken, "#level": attrLevel, "#updated": attrUpdatedAt, "#status": attrStatus},
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":token":   &types.AttributeValueMemberS{Value: taskToken},
-			":level":   &types.AttributeValueMemberN{Value: fmt.Sprint(level)},
-			":now":     timeValue(at),
-			":pending": &types.AttributeValueMemberS{Value: string(access.Pending)},
-		},
-	}}
+	update, err := conditionalUpdate(s.table, key(requestPK(id), skRequest),
+		expression.Name(attrStatus).Equal(expression.Value(string(access.Pending))),
+		expression.Set(expression.Name(attrTaskToken), expression.Value(taskToken)).
+			Set(expression.Name(attrLevel), expression.Value(level)).
+			Set(expression.Name(attrUpdatedAt), expression.Value(formatTime(at))))
+	if err != nil {
+		return fmt.Errorf("request approval of %s: build expression: %w", id, err)
+	}
 	puts := make([]types.TransactWriteItem, 0, len(links))
 	approvers := make([]string, 0, len(links))
 	for _, l := range links {
@@ -212,11 +207,7 @@ func (s *Store) RequestApproval(ctx context.Context, r *access.Request, level in
 		if err != nil {
 			return fmt.Errorf("encode link for %s: %w", id, err)
 		}
-		puts = append(puts, types.TransactWriteItem{Put: &types.Put{
-			TableName: &s.table, Item: it,
-			ConditionExpression:      aws.String("attribute_not_exists(#pk)"),
-			ExpressionAttributeNames: map[string]string{"#pk": attrPK},
-		}})
+		puts = append(puts, createPut(s.table, it))
 		approvers = append(approvers, l.Approver+" ("+l.Channel+")")
 	}
 	ev, err := s.putEvent(ctx, access.Event{

@@ -50,17 +50,17 @@ func main() {
 	}
 	h := &notify.Handler{
 		Store:          store.New(dynamodb.NewFromConfig(awsCfg), cfg.Table),
-		Email:          &notify.SES{API: sesv2.NewFromConfig(awsCfg), From: cfg.Sender},
+		Senders:        map[string]notify.Sender{notify.ChannelEmail: &notify.SES{API: sesv2.NewFromConfig(awsCfg), From: cfg.Sender}},
 		Logger:         log,
 		Now:            time.Now,
 		AuditEverySend: cfg.AuditEverySend,
 	}
 	if cfg.SMS {
-		h.SMS = &notify.SNS{API: sns.NewFromConfig(awsCfg)}
+		h.Senders[notify.ChannelSMS] = &notify.SNS{API: sns.NewFromConfig(awsCfg)}
 	}
 	if cfg.SlackParameter != "" {
 		secret := &notify.SSMSecret{API: ssm.NewFromConfig(awsCfg), Name: cfg.SlackParameter, TTL: 5 * time.Minute}
-		h.Slack = &notify.Slack{Client: &slack.Client{}, Secret: secret.Get}
+		h.Senders[notify.ChannelSlack] = &notify.Slack{Client: &slack.Client{}, Secret: secret.Get}
 	}
 	lambda.Start(h.Handle)
 }

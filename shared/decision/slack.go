@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/jitaccess/jit/shared/access"
+	"github.com/jitaccess/jit/shared/channel"
 	"github.com/jitaccess/jit/shared/policy"
 	"github.com/jitaccess/jit/shared/slack"
 	"github.com/jitaccess/jit/shared/store"
@@ -120,7 +121,7 @@ func (h *Handler) slackUserIsApprover(ctx context.Context, r *access.Request, ap
 	}
 	for _, l := range res.Approval.Levels {
 		for _, a := range append(append([]policy.Approver{}, l.Approvers...), l.EscalateTo...) {
-			if strings.EqualFold(a.Email, approver) && a.Slack != "" && a.Slack == userID {
+			if strings.EqualFold(a.Email, approver) && a.Address(channel.Slack) != "" && a.Address(channel.Slack) == userID {
 				return true, nil
 			}
 		}

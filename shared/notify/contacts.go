@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	"github.com/jitaccess/jit/shared/access"
+	"github.com/jitaccess/jit/shared/channel"
+	"github.com/jitaccess/jit/shared/link"
 	"github.com/jitaccess/jit/shared/policy"
 	"github.com/jitaccess/jit/shared/store"
 )
@@ -16,25 +18,31 @@ import (
 // Channels a message goes out on (store.Link.Channel and the audit
 // events name them the same way).
 const (
-	ChannelEmail = policy.ChannelEmail
-	ChannelSMS   = policy.ChannelSMS
-	ChannelSlack = policy.ChannelSlack
+	ChannelEmail = channel.Email
+	ChannelSMS   = channel.SMS
+	ChannelSlack = channel.Slack
 )
 
-// reach says how one approver can be reached for one request: always by
-// email, and by SMS or Slack when the resource lists the channel, the
-// approver has the number or id, and the handler has a sender for it.
-type reach struct {
-	Email, Phone, Slack string
-}
+// approvalRender renders the message asking approver, at address to on
+// one channel, to decide with the link url (whose token is tok). Each
+// channel's file registers its own in init.
+type approvalRender func(r *access.Request, approver, to, url string, tok link.Token, ask Ask) (Message, error)
 
+var renderers = map[string]approvalRender{}
+
+// reach says how one approver can be reached for one request: an address
+// by channel, always by email, and on another channel when the resource
+// lists it, the approver has an address there, and the handler has a
+// sender for it.
+type reach map[string]string
+
+// channels lists the approver's channels, email first.
 func (c reach) channels() []string {
 	out := []string{ChannelEmail}
-	if c.Phone != "" {
-		out = append(out, ChannelSMS)
-	}
-	if c.Slack != "" {
-		out = append(out, ChannelSlack)
+	for _, ch := range channel.Names() {
+		if ch != ChannelEmail && c[ch] != "" {
+			out = append(out, ch)
+		}
 	}
 	return out
 }
@@ -47,7 +55,7 @@ func (d directory) lookup(email string) reach {
 	if c, ok := d[strings.ToLower(strings.TrimSpace(email))]; ok {
 		return c
 	}
-	return reach{Email: email}
+	return reach{ChannelEmail: email}
 }
 
 // directory reads the policy the request was made under (requests carry
@@ -56,8 +64,13 @@ func (d directory) lookup(email string) reach {
 // costs the extra channels, not the email: the failure is logged and the
 // directory is empty.
 func (h *Handler) directory(ctx context.Context, r *access.Request) directory {
-	wantSMS, wantSlack := h.SMS != nil, h.Slack != nil
-	if !wantSMS && !wantSlack {
+	var others []string
+	for ch := range h.Senders {
+		if ch != ChannelEmail {
+			others = append(others, ch)
+		}
+	}
+	if len(others) == 0 {
 		return nil
 	}
 	doc, err := h.policy(ctx, r.PolicyVersion)
@@ -70,19 +83,25 @@ func (h *Handler) directory(ctx context.Context, r *access.Request) directory {
 		h.Logger.WarnContext(ctx, "resource not in policy; email only", "request", r.ID, "resource", r.Resource, "policy_version", r.PolicyVersion)
 		return nil
 	}
-	sms := wantSMS && slices.Contains(res.Channels, ChannelSMS)
-	slk := wantSlack && slices.Contains(res.Channels, ChannelSlack)
+	var used []string
+	for _, ch := range others {
+		if slices.Contains(res.Channels, ch) {
+			used = append(used, ch)
+		}
+	}
 	d := directory{}
 	for _, l := range res.Approval.Levels {
 		for _, a := range append(append([]policy.Approver{}, l.Approvers...), l.EscalateTo...) {
 			key := strings.ToLower(strings.TrimSpace(a.Email))
 			c := d[key]
-			c.Email = a.Email
-			if sms && a.Phone != "" {
-				c.Phone = a.Phone
+			if c == nil {
+				c = reach{}
 			}
-			if slk && a.Slack != "" {
-				c.Slack = a.Slack
+			c[ChannelEmail] = a.Email
+			for _, ch := range used {
+				if addr := a.Address(ch); addr != "" {
+					c[ch] = addr
+				}
 			}
 			d[key] = c
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
 	"github.com/jitaccess/jit/shared/access"
+	"github.com/jitaccess/jit/shared/link"
 	"github.com/jitaccess/jit/shared/untrusted"
 )
 
@@ -86,6 +87,12 @@ func chainLine(r *access.Request, ask Ask) string {
 		s += "; escalates to " + strings.Join(l.EscalateTo, ", ") + " at " + ask.At.Add(l.Timeout).UTC().Format("15:04 UTC")
 	}
 	return s
+}
+
+func init() {
+	renderers[ChannelEmail] = func(r *access.Request, approver, _, url string, _ link.Token, ask Ask) (Message, error) {
+		return ApprovalEmail(r, approver, url, ask)
+	}
 }
 
 // ApprovalEmail renders the message asking approver to decide on r.

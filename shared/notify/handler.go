@@ -38,9 +38,11 @@ type Sender interface {
 
 // Message is one rendered message to one recipient on one channel.
 type Message struct {
-	// Channel is email (the zero value means email too), sms or slack.
+	// Channel is the channel's name (shared/channel); the zero value
+	// means email.
 	Channel string
-	// To is an email address, an E.164 phone number or a Slack user id.
+	// To is the recipient's address on the channel: an email address, an
+	// E.164 phone number, a Slack user id.
 	To      string
 	Subject string
 	Text    string
@@ -63,13 +65,14 @@ func (m Message) channel() string {
 // Outcome (tell the requester what became of their request).
 type Handler struct {
 	Store Store
-	// Email is required; SMS and Slack are optional: without a sender, a
-	// resource's sms or slack channel is not used.
-	Email, SMS Sender
-	Slack      SlackSender
-	Logger     *slog.Logger
-	Now        func() time.Time
-	Random     io.Reader
+	// Senders deliver messages, by channel name. Email's is required; a
+	// resource's other channels are used only where they have a sender.
+	// Slack's may be a SlackSender, which says whether it posts direct
+	// messages (that may carry a link) or to a channel (that may not).
+	Senders map[string]Sender
+	Logger  *slog.Logger
+	Now     func() time.Time
+	Random  io.Reader
 	// AuditEverySend records a notification_sent event for every message
 	// sent; otherwise only messages that could not be sent are recorded
 	// (and every send is logged).
@@ -178,8 +181,12 @@ func (h *Handler) RequestApproval(ctx context.Context, task workflow.ApprovalTas
 		// the decision records the channel it came through.
 		for _, ch := range c.channels() {
 			if ch == ChannelSlack && !slackDM {
-				mentions, mentioned = append(mentions, c.Slack), append(mentioned, approver)
+				mentions, mentioned = append(mentions, c[ch]), append(mentioned, approver)
 				continue
+			}
+			render := renderers[ch]
+			if render == nil {
+				return fmt.Errorf("notify %s: channel %q has a sender but renders no message", r.ID, ch)
 			}
 			tok, err := link.New(h.Random)
 			if err != nil {
@@ -189,17 +196,9 @@ func (h *Handler) RequestApproval(ctx context.Context, task workflow.ApprovalTas
 				Hash: tok.Hash(), RequestID: r.ID, Level: level, Approver: approver,
 				Channel: ch, CreatedAt: now, ExpiresAt: expires,
 			})
-			url := base + "/d/" + tok.Reveal()
-			var msg Message
-			switch ch {
-			case ChannelSMS:
-				msg = Message{Channel: ChannelSMS, To: c.Phone, Text: SMSText(r, url)}
-			case ChannelSlack:
-				msg = SlackApproval(r, c.Slack, url, tok, ask)
-			default:
-				if msg, err = ApprovalEmail(r, approver, url, ask); err != nil {
-					return err
-				}
+			msg, err := render(r, approver, c[ch], base+"/d/"+tok.Reveal(), tok, ask)
+			if err != nil {
+				return err
 			}
 			msgs = append(msgs, msg)
 			recipients = append(recipients, approver)
@@ -228,10 +227,11 @@ func (h *Handler) RequestApproval(ctx context.Context, task workflow.ApprovalTas
 // unreadable), they may not: the notice is tried, and its failure
 // audited, like any send.
 func (h *Handler) slackDirect(ctx context.Context) bool {
-	if h.Slack == nil {
+	s, ok := h.Senders[ChannelSlack].(SlackSender)
+	if !ok {
 		return false
 	}
-	direct, err := h.Slack.Direct(ctx)
+	direct, err := s.Direct(ctx)
 	return err == nil && direct
 }
 
@@ -312,19 +312,10 @@ func sendBudget(ctx context.Context, left int) (context.Context, context.CancelF
 // sender returns the sender for a channel; a channel without one fails
 // its sends (RequestApproval never renders for it).
 func (h *Handler) sender(ch string) Sender {
-	var s Sender
-	switch ch {
-	case ChannelSMS:
-		s = h.SMS
-	case ChannelSlack:
-		s = h.Slack
-	default:
-		s = h.Email
+	if s := h.Senders[ch]; s != nil {
+		return s
 	}
-	if s == nil {
-		return noSender(ch)
-	}
-	return s
+	return noSender(ch)
 }
 
 type noSender string

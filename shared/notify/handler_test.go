@@ -98,9 +98,10 @@ func newHandler(fs *storetest.Memory) (*Handler, *fakeSender, *fakeSender, *fake
 	var logs bytes.Buffer
 	email, sms, slk := &fakeSender{}, &fakeSender{}, &fakeSlack{}
 	h := &Handler{
-		Store: fs, Email: email, SMS: sms, Slack: slk,
-		Logger: slog.New(slog.NewJSONHandler(&logs, nil)),
-		Now:    func() time.Time { return t0 },
+		Store:   fs,
+		Senders: map[string]Sender{ChannelEmail: email, ChannelSMS: sms, ChannelSlack: slk},
+		Logger:  slog.New(slog.NewJSONHandler(&logs, nil)),
+		Now:     func() time.Time { return t0 },
 	}
 	return h, email, sms, slk, &logs
 }
@@ -376,7 +377,8 @@ func TestRequestApprovalPolicyFallbacks(t *testing.T) {
 	// No SMS or Slack sender: the policy is not even read.
 	fs3 := storetest.New(chainRequest()).WithPolicy(3, channelsPolicy)
 	h3, email3, _, _, _ := newHandler(fs3)
-	h3.SMS, h3.Slack = nil, nil
+	delete(h3.Senders, ChannelSMS)
+	delete(h3.Senders, ChannelSlack)
 	if err := h3.RequestApproval(context.Background(), approvalTask(only(fs3).ID, 0, false)); err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,12 @@ import (
 	"github.com/jitaccess/jit/shared/slack"
 )
 
+func init() {
+	renderers[ChannelSlack] = func(r *access.Request, _, slackID, url string, tok link.Token, ask Ask) (Message, error) {
+		return SlackApproval(r, slackID, url, tok, ask), nil
+	}
+}
+
 // SlackApproval renders the direct message asking one approver (slackID)
 // to decide, with their link.
 func SlackApproval(r *access.Request, slackID, url string, tok link.Token, ask Ask) Message {

@@ -10,11 +10,18 @@ import (
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 
 	"github.com/jitaccess/jit/shared/access"
+	"github.com/jitaccess/jit/shared/link"
 	"github.com/jitaccess/jit/shared/untrusted"
 )
 
 // SMSLimit is what one SMS holds in the GSM-7 alphabet.
 const SMSLimit = 160
+
+func init() {
+	renderers[ChannelSMS] = func(r *access.Request, _, phone, url string, _ link.Token, _ Ask) (Message, error) {
+		return Message{Channel: ChannelSMS, To: phone, Text: SMSText(r, url)}, nil
+	}
+}
 
 // SMSText renders the approval request as one SMS when it can: who, what,
 // for how long, and the decision link; never the reason, which could

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/mail"
 	"regexp"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/jitaccess/jit/shared/channel"
 	"github.com/jitaccess/jit/shared/link"
 	"github.com/jitaccess/jit/shared/target"
 )
@@ -128,24 +128,6 @@ const (
 	OnTimeoutNext = "next"
 )
 
-// Channels.
-const (
-	ChannelEmail = "email"
-	ChannelSMS   = "sms"
-	ChannelSlack = "slack"
-)
-
-// Approver is a person who may decide, and where to reach them. Principal,
-// when set, is the ARN pattern of their AWS identity: a requester it
-// matches is never asked to approve their own request (nor is one whose
-// session name is this email).
-type Approver struct {
-	Name      string `yaml:"name,omitempty" json:"name,omitempty"`
-	Email     string `yaml:"email" json:"email"`
-	Phone     string `yaml:"phone,omitempty" json:"phone,omitempty"`
-	Slack     string `yaml:"slack,omitempty" json:"slack,omitempty"`
-	Principal string `yaml:"principal,omitempty" json:"principal,omitempty"`
-}
 
 // Defaults applied where a document is silent.
 const (
@@ -289,7 +271,7 @@ func (d *Document) applyDefaults() {
 			}
 		}
 		if len(r.Channels) == 0 {
-			r.Channels = []string{ChannelEmail}
+			r.Channels = []string{channel.Email}
 		}
 		if r.BreakGlass != nil && r.BreakGlass.ReasonMinLength == 0 {
 			r.BreakGlass.ReasonMinLength = DefaultBreakGlassReason
@@ -359,8 +341,6 @@ func (v *validator) warn(path []any, format string, args ...any) {
 }
 
 var (
-	phonePattern = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
-	slackPattern = regexp.MustCompile(`^[UW][A-Z0-9]{2,20}$`)
 	clockPattern = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
 	weekdays     = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday, "thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday}
 )
@@ -418,8 +398,8 @@ func (v *validator) resource(r *Resource) {
 		}
 	}
 	for j, c := range r.Channels {
-		if c != ChannelEmail && c != ChannelSMS && c != ChannelSlack {
-			v.add(v.at("channels", j), "%q is not a channel (email, sms, slack)", c)
+		if channel.Lookup(c) == nil {
+			v.add(v.at("channels", j), "%q is not a channel (%s)", c, strings.Join(channel.Names(), ", "))
 		}
 	}
 	if len(r.Approval.Levels) == 0 {
@@ -504,18 +484,18 @@ func (v *validator) level(r *Resource, j int) {
 	emails := map[string]bool{}
 	check := func(list []Approver, field string) {
 		for k, a := range list {
-			if _, err := mail.ParseAddress(a.Email); err != nil || strings.ContainsAny(a.Email, "<> ") {
-				v.add(at(field, k, "email"), "%q is not an email address", a.Email)
-			} else if emails[strings.ToLower(a.Email)] {
+			// Every approver has an email address, and whatever other
+			// addresses they give must be valid on their channel.
+			for _, ch := range channel.Names() {
+				kind, addr := channel.Lookup(ch), a.Address(ch)
+				if (addr != "" || ch == channel.Email) && !kind.Valid(addr) {
+					v.add(at(field, k, kind.Field), "%q is not %s", addr, kind.Want)
+				}
+			}
+			if channel.Lookup(channel.Email).Valid(a.Email) && emails[strings.ToLower(a.Email)] {
 				v.add(at(field, k, "email"), "%s is listed twice at this level", a.Email)
 			}
 			emails[strings.ToLower(a.Email)] = true
-			if a.Phone != "" && !phonePattern.MatchString(a.Phone) {
-				v.add(at(field, k, "phone"), "%q is not an E.164 phone number (e.g. +15555550100)", a.Phone)
-			}
-			if a.Slack != "" && !slackPattern.MatchString(a.Slack) {
-				v.add(at(field, k, "slack"), "%q is not a Slack user id (e.g. U024BE7LH)", a.Slack)
-			}
 			if a.Principal != "" && !strings.HasPrefix(a.Principal, "arn:") {
 				v.add(at(field, k, "principal"), "%q must be a principal ARN pattern starting with \"arn:\"", a.Principal)
 			}

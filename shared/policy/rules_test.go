@@ -35,6 +35,8 @@ func TestParseChainAndRuleErrors(t *testing.T) {
 		{"duplicate approver", strings.Replace(valid, "            - email: a@example.com\n", "            - email: a@example.com\n            - email: A@example.com\n", 1), "A@example.com is listed twice at this level"},
 		{"bad phone", strings.Replace(valid, "            - email: a@example.com\n", "            - email: a@example.com\n              phone: \"555-1234\"\n", 1), `phone: "555-1234" is not an E.164 phone number`},
 		{"bad slack", strings.Replace(valid, "            - email: a@example.com\n", "            - email: a@example.com\n              slack: \"@carol\"\n", 1), `slack: "@carol" is not a Slack user id`},
+		{"unknown field in approver", strings.Replace(valid, "            - email: a@example.com\n", "            - email: a@example.com\n              pager: \"P123\"\n", 1), `unknown field "pager" (an approver has name, principal, email, slack, phone)`},
+		{"approver field not a string", strings.Replace(valid, "            - email: a@example.com\n", "            - email: a@example.com\n              phone: [\"+15555550100\"]\n", 1), `approver field "phone" must be a string`},
 		{"bad approver principal", strings.Replace(valid, "            - email: a@example.com\n", "            - email: a@example.com\n              principal: carol\n", 1), `principal: "carol" must be a principal ARN pattern`},
 		{"timeout too short", withLevel("          timeout: 5s\n"), "timeout: 5s is shorter than the 10s minimum"},
 		{"timeout too long", withLevel("          timeout: 200h\n"), "timeout: 200h0m0s is longer than 24h, the most a decision link lives"},

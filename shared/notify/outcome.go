@@ -13,6 +13,7 @@ import (
 
 	"github.com/jitaccess/jit/shared/access"
 	"github.com/jitaccess/jit/shared/grant"
+	"github.com/jitaccess/jit/shared/target"
 	"github.com/jitaccess/jit/shared/untrusted"
 )
 
@@ -98,14 +99,12 @@ type outcomeView struct {
 	Heading string
 	Tone    string // good, bad, warn
 	Lines   []string
-	Facts   []fact
+	Facts   []target.Fact
 	Quote   string // an approver's comment, quoted
 	Command string // a command to run
 	After   string // a line after the command
 	ID      string
 }
-
-type fact struct{ Label, Value string }
 
 // OutcomeEmail renders the notice of outcome for r's requester. history
 // supplies who decided, their comment, and errors.
@@ -156,18 +155,16 @@ func OutcomeEmail(r *access.Request, outcome string, history []access.Event, to 
 		v.Lines = append(v.Lines, "Your request for "+what+" timed out: no approver decided before the approval window closed.", "No access was granted. Ask again if you still need it.")
 	case OutcomeGranted:
 		v.Subject, v.Heading, v.Tone = "Access granted: "+res+" for "+dur, "Your access is active", "good"
-		for _, f := range r.Target.Facts() {
-			v.Facts = append(v.Facts, fact{f.Label, f.Value})
-		}
+		v.Facts = append(v.Facts, r.Target.Facts()...)
 		if r.Target.AssumableRole() != "" {
 			v.Lines = append(v.Lines, "You have "+what+". Take the role with exactly this session name; other session names are refused.")
-			v.Facts = append(v.Facts, fact{"Session name", grant.SessionName(r.Requester)})
+			v.Facts = append(v.Facts, target.Fact{"Session name", grant.SessionName(r.Requester)})
 			v.Command = "jit creds " + r.ID
 		} else {
 			v.Lines = append(v.Lines, "You have "+what+".", r.Target.UseText())
 		}
 		if r.ExpiresAt != nil {
-			v.Facts = append(v.Facts, fact{"Expires", stamp(*r.ExpiresAt)})
+			v.Facts = append(v.Facts, target.Fact{"Expires", stamp(*r.ExpiresAt)})
 		}
 	case OutcomeRevoked:
 		v.Subject, v.Heading, v.Tone = "Revoked: "+res, "Your access was revoked", "warn"
@@ -193,7 +190,7 @@ func OutcomeEmail(r *access.Request, outcome string, history []access.Event, to 
 		v.Subject, v.Heading, v.Tone = "Failed: "+what, "Your request failed", "bad"
 		v.Lines = append(v.Lines, "Your request for "+what+" failed, and no access remains from it.")
 		if ev != nil && ev.Detail["error"] != "" {
-			v.Facts = []fact{{"Error", ev.Detail["error"]}}
+			v.Facts = []target.Fact{{"Error", ev.Detail["error"]}}
 		}
 		v.Lines = append(v.Lines, "Ask again, or tell an admin if it keeps failing.")
 	}

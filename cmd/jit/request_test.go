@@ -284,7 +284,7 @@ func TestApprovedOnTheSpot(t *testing.T) {
 
 func TestPendingChainProgress(t *testing.T) {
 	a := &app{now: func() time.Time { return now }, loc: time.UTC}
-	r := &request{View: access.View{Status: access.Pending, Approvers: []string{"carol@example.com", "dave@example.com"}, Level: 1, Approvals: 1,
+	r := &request{View: access.View{Request: access.Request{Status: access.Pending, Approvers: []string{"carol@example.com", "dave@example.com"}, Level: 1, Approvals: 1},
 		Chain: []access.LevelView{{Name: "team lead", MinApprovals: 1}, {Name: "security", MinApprovals: 2}}}}
 	want := "pending: waiting for approval from carol@example.com, dave@example.com; 1 of 2 approvals, level 2 of 2 (security)"
 	if got := a.statusLine(r); got != want {

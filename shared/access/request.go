@@ -34,7 +34,7 @@ type Request struct {
 	TicketURL string     `json:"ticket_url,omitempty"`
 	StartAt   *time.Time `json:"start_at,omitempty"`
 	// BreakGlass marks an emergency request that skipped approval.
-	BreakGlass bool `json:"break_glass,omitempty"`
+	BreakGlass bool `json:"break_glass"`
 	// AutoApprovedBy names the policy rule that approved the request.
 	AutoApprovedBy string `json:"auto_approved_by,omitempty"`
 	// Chain is the approval chain, resolved from the policy when the

@@ -406,7 +406,7 @@ func endEarly(ctx context.Context, kind, who, resource string) (string, error) {
 // request's creation on, as a watcher asking "what is new" would) until
 // the page holds id's approved event, 20 ms between polls.
 func findApproved(ctx context.Context, who, id string, from, approved time.Time) (freshSample, error) {
-	me, err := identity(who)
+	me, err := lc.Identity(who)
 	if err != nil {
 		return freshSample{}, err
 	}
@@ -492,7 +492,7 @@ func countTable(ctx context.Context) (items, events int, byType, statuses map[st
 // (as a search page asks for). The attribute and key names are the
 // store's (keys.go).
 func calibrateMoto(ctx context.Context) (empty, page Summary, err error) {
-	alice, err := identity("alice")
+	alice, err := lc.Identity("alice")
 	if err != nil {
 		return empty, page, err
 	}
@@ -544,7 +544,7 @@ type auditFilter struct {
 }
 
 func auditFilters() ([]auditFilter, error) {
-	alice, err := identity("alice")
+	alice, err := lc.Identity("alice")
 	if err != nil {
 		return nil, err
 	}

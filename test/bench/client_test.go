@@ -3,8 +3,6 @@ package bench
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,11 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-
 	"github.com/jitaccess/jit/shared/local/cloud"
-	"github.com/jitaccess/jit/shared/local/gateway"
 )
 
 // httpClient keeps enough idle connections for 32 concurrent clients, so
@@ -25,17 +19,6 @@ import (
 var httpClient = &http.Client{
 	Transport: &http.Transport{Proxy: nil, MaxIdleConns: 128, MaxIdleConnsPerHost: 128, IdleConnTimeout: time.Minute},
 	Timeout:   60 * time.Second,
-}
-
-var signer = v4.NewSigner()
-
-func identity(name string) (gateway.Identity, error) {
-	for _, id := range lc.Identities {
-		if id.Name == name {
-			return id, nil
-		}
-	}
-	return gateway.Identity{}, fmt.Errorf("no identity %q", name)
 }
 
 // apiCall sends a SigV4-signed request to the local HTTP API as who and
@@ -61,15 +44,15 @@ func apiCallHeader(ctx context.Context, who, method, path string, body any) (int
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	id, err := identity(who)
+	id, err := lc.Identity(who)
 	if err != nil {
 		return 0, nil, nil, err
 	}
-	sum := sha256.Sum256(raw)
-	creds := aws.Credentials{AccessKeyID: id.AccessKeyID, SecretAccessKey: id.SecretAccessKey}
-	if err := signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "execute-api", cloud.Region, time.Now()); err != nil {
+	if err := cloud.Sign(req, raw, id); err != nil {
 		return 0, nil, nil, err
 	}
+	// Its own client rather than cloud.Send's: enough idle connections
+	// for the concurrent benchmarks.
 	resp, err := httpClient.Do(req)
 	if err != nil {
 		return 0, nil, nil, err

@@ -158,13 +158,13 @@ func OutcomeEmail(r *access.Request, outcome string, history []access.Event, to 
 		v.Facts = append(v.Facts, r.Target.Facts()...)
 		if r.Target.AssumableRole() != "" {
 			v.Lines = append(v.Lines, "You have "+what+". Take the role with exactly this session name; other session names are refused.")
-			v.Facts = append(v.Facts, target.Fact{"Session name", grant.SessionName(r.Requester)})
+			v.Facts = append(v.Facts, target.Fact{Label: "Session name", Value: grant.SessionName(r.Requester)})
 			v.Command = "jit creds " + r.ID
 		} else {
 			v.Lines = append(v.Lines, "You have "+what+".", r.Target.UseText())
 		}
 		if r.ExpiresAt != nil {
-			v.Facts = append(v.Facts, target.Fact{"Expires", stamp(*r.ExpiresAt)})
+			v.Facts = append(v.Facts, target.Fact{Label: "Expires", Value: stamp(*r.ExpiresAt)})
 		}
 	case OutcomeRevoked:
 		v.Subject, v.Heading, v.Tone = "Revoked: "+res, "Your access was revoked", "warn"
@@ -190,7 +190,7 @@ func OutcomeEmail(r *access.Request, outcome string, history []access.Event, to 
 		v.Subject, v.Heading, v.Tone = "Failed: "+what, "Your request failed", "bad"
 		v.Lines = append(v.Lines, "Your request for "+what+" failed, and no access remains from it.")
 		if ev != nil && ev.Detail["error"] != "" {
-			v.Facts = []target.Fact{{"Error", ev.Detail["error"]}}
+			v.Facts = []target.Fact{{Label: "Error", Value: ev.Detail["error"]}}
 		}
 		v.Lines = append(v.Lines, "Ask again, or tell an admin if it keeps failing.")
 	}

@@ -20,8 +20,10 @@ var statsCommand = &command{
 	about: `Summarise the requests created in a period (default the last 30 days, at
 most 92): how many, the median and 90th percentile time to a person's
 decision and to the grant, the share auto-approved by policy, break-glass
-use, the escalation rate, denials, failures and outcomes; in all and by
-resource. -o json prints the API's answer, which has the same numbers by day
+use, the escalation rate, denials, failures and outcomes, and adoption: how
+many people asked (new and returning), how often, from where (CLI, API, web,
+Slack) and, where the policy names its requesters one by one, how many of
+them asked; in all and by resource. -o json prints the API's answer, which has the same numbers by day
 too. For auditors and admins.
 
 Period: --since 7d (or 24h, 2w) counts back from now; or --from and --to, each
@@ -90,6 +92,26 @@ type statsNumbers struct {
 	Outcomes          map[string]int `json:"outcomes"`
 	Denied            int            `json:"denied"`
 	Failed            int            `json:"failed"`
+	Adoption          adoption       `json:"adoption"`
+}
+
+// adoption is who asked, how often and from where.
+type adoption struct {
+	Requesters           int `json:"requesters"`
+	NewRequesters        int `json:"new_requesters"`
+	ReturningRequesters  int `json:"returning_requesters"`
+	RequestsPerRequester struct {
+		Mean   float64 `json:"mean"`
+		Median float64 `json:"median"`
+		Max    int     `json:"max"`
+	} `json:"requests_per_requester"`
+	SourceShare     map[string]float64 `json:"source_share"`
+	BreakGlassShare float64            `json:"break_glass_share"`
+	Eligible        *struct {
+		People int     `json:"people"`
+		Used   int     `json:"used"`
+		Share  float64 `json:"share"`
+	} `json:"eligible"`
 }
 
 type spread struct {
@@ -146,11 +168,19 @@ func (a *app) printStats(r *statsReport) {
 	row("Time to decision", t.TimeToDecision.text()+countText(t.TimeToDecision.Count, "decided by a person"))
 	row("Time to grant", t.TimeToGrant.text()+countText(t.TimeToGrant.Count, "granted"))
 	row("Auto-approved", fmt.Sprintf("%s (%d by policy)", percent(t.AutoApprovedShare), t.AutoApproved))
-	row("Break-glass", strconv.Itoa(t.BreakGlass))
+	row("Break-glass", fmt.Sprintf("%d (%s)", t.BreakGlass, percent(t.Adoption.BreakGlassShare)))
 	row("Escalation rate", fmt.Sprintf("%s (%d escalated)", percent(t.EscalationRate), t.Escalated))
 	row("Denied", strconv.Itoa(t.Denied))
 	row("Failed", strconv.Itoa(t.Failed))
 	row("Outcomes", outcomesText(t.Outcomes))
+	ad := t.Adoption
+	row("Requesters", fmt.Sprintf("%d (%d new, %d returning)", ad.Requesters, ad.NewRequesters, ad.ReturningRequesters))
+	row("Per requester", fmt.Sprintf("%s requests on average (median %s, most %d)", number(ad.RequestsPerRequester.Mean),
+		number(ad.RequestsPerRequester.Median), ad.RequestsPerRequester.Max))
+	row("From", sharesText(ad.SourceShare))
+	if e := ad.Eligible; e != nil {
+		row("Named people", fmt.Sprintf("%d of the %d the policy names asked (%s)", e.Used, e.People, percent(e.Share)))
+	}
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 	for _, r := range rows {
 		fmt.Fprintln(tw, strings.Join(r, "\t"))
@@ -165,15 +195,41 @@ func (a *app) printStats(r *statsReport) {
 		rows = nil
 		for _, n := range names {
 			s := r.ByResource[n]
-			rows = append(rows, []string{"  " + n, strconv.Itoa(s.Requests), s.TimeToDecision.short(), s.TimeToGrant.short(),
+			rows = append(rows, []string{"  " + n, strconv.Itoa(s.Requests), strconv.Itoa(s.Adoption.Requesters), s.TimeToDecision.short(), s.TimeToGrant.short(),
 				percent(s.AutoApprovedShare), percent(s.EscalationRate), strconv.Itoa(s.Denied), strconv.Itoa(s.Failed)})
 		}
 		fmt.Fprintln(a.stdout)
-		table(a.stdout, []string{"  RESOURCE", "REQUESTS", "DECISION MEDIAN/P90", "GRANT MEDIAN/P90", "AUTO", "ESCALATED", "DENIED", "FAILED"}, rows)
+		table(a.stdout, []string{"  RESOURCE", "REQUESTS", "REQUESTERS", "DECISION MEDIAN/P90", "GRANT MEDIAN/P90", "AUTO", "ESCALATED", "DENIED", "FAILED"}, rows)
 	}
 	if r.Truncated {
 		fmt.Fprintf(a.stdout, "\nNot every request of the period was counted (the API stops at a maximum): ask for a shorter period for exact numbers.\n")
 	}
+}
+
+// number is a figure without trailing zeros: "2", "3.5".
+func number(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// sharesText is "cli 60%, api 30%, web 10%", largest first.
+func sharesText(m map[string]float64) string {
+	type kv struct {
+		k string
+		v float64
+	}
+	var out []kv
+	for k, v := range m {
+		out = append(out, kv{k, v})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].v != out[j].v {
+			return out[i].v > out[j].v
+		}
+		return out[i].k < out[j].k
+	})
+	var parts []string
+	for _, x := range out {
+		parts = append(parts, x.k+" "+percent(x.v))
+	}
+	return firstNonEmpty(strings.Join(parts, ", "), "-")
 }
 
 func countText(n int, what string) string {

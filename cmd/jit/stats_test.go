@@ -15,6 +15,13 @@ func statsAnswer(truncated bool) map[string]any {
 			"auto_approved":       autoN,
 			"auto_approved_share": auto, "break_glass": 1, "escalated": int(esc * float64(requests)), "escalation_rate": esc,
 			"outcomes": outcomes, "denied": denied, "failed": failed,
+			"adoption": map[string]any{
+				"requesters": requests / 3, "new_requesters": requests / 7, "returning_requesters": requests/3 - requests/7,
+				"requests_per_requester": map[string]any{"mean": 3, "median": 2.5, "max": requests / 2},
+				"source_share":           map[string]any{"cli": 0.6, "api": 0.3, "web": 0.1},
+				"break_glass_share":      0.024,
+				"eligible":               map[string]any{"people": 20, "used": 14, "share": 0.7},
+			},
 		}
 	}
 	return map[string]any{

@@ -54,6 +54,9 @@ type Request struct {
 	HoldToken string `json:"-"`
 	// RevokeRequestedBy is who asked to end active access early.
 	RevokeRequestedBy string `json:"revoke_requested_by,omitempty"`
+	// Source is where the request was made from (SourceCLI, SourceAPI,
+	// SourceWeb, SourceSlack); "" for requests made before it was kept.
+	Source string `json:"source,omitempty"`
 }
 
 // Level is one step of a request's approval chain.

@@ -42,6 +42,7 @@ type Store interface {
 	End(ctx context.Context, id string, to access.Status, at time.Time, actor string, detail map[string]string) error
 	SearchAudit(ctx context.Context, q store.AuditQuery) (*store.AuditPage, error)
 	RequestsCreated(ctx context.Context, from, to time.Time, resource string, max int) ([]*access.Request, bool, error)
+	FirstRequest(ctx context.Context, requester string) (time.Time, error)
 	CreateSignIn(ctx context.Context, hash, principal string, at, expires time.Time) error
 }
 
@@ -182,6 +183,7 @@ func (h *Handler) create(ctx context.Context, caller string, req events.APIGatew
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
+	r.Source = access.SourceOf(req.RequestContext.HTTP.UserAgent)
 	if r.ID, err = access.NewID(now, h.Random); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
@@ -222,6 +224,9 @@ func creationEvents(r *access.Request, caller string, now time.Time) []access.Ev
 	created := access.Event{
 		Type: access.EventCreated, Actor: caller, At: now, To: access.Pending,
 		Detail: map[string]string{"resource": r.Resource, "duration": access.FormatDuration(r.Duration), "policy_version": strconv.Itoa(r.PolicyVersion)},
+	}
+	if r.Source != "" {
+		created.Detail["source"] = r.Source
 	}
 	if r.Ticket != "" {
 		created.Detail["ticket"] = r.Ticket

@@ -104,7 +104,7 @@ func TestSummarize(t *testing.T) {
 		{Resource: "web", CreatedAt: now, StartAt: at(100), DecidedAt: at(5), GrantedAt: at(103), Status: access.Active},
 		{Resource: "web", CreatedAt: now.Add(-24 * time.Hour), Status: access.Failed},
 	}
-	b := Summarize(reqs)
+	b := Summarize(reqs, Population{})
 	total := b.Total
 	if total.Requests != 7 || total.AutoApproved != 1 || total.BreakGlass != 1 || total.Escalated != 1 || total.Denied != 1 || total.Failed != 1 {
 		t.Errorf("total = %+v", total)
@@ -126,7 +126,7 @@ func TestSummarize(t *testing.T) {
 	if len(b.ByDay) != 2 || b.ByDay["2026-11-27"].Requests != 1 {
 		t.Errorf("by day = %+v", b.ByDay)
 	}
-	if empty := Summarize(nil).Total; empty.Requests != 0 || empty.TimeToGrant.Count != 0 {
+	if empty := Summarize(nil, Population{}).Total; empty.Requests != 0 || empty.TimeToGrant.Count != 0 {
 		t.Errorf("empty = %+v", empty)
 	}
 }

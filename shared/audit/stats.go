@@ -27,6 +27,8 @@ type Stats struct {
 	Outcomes map[access.Status]int `json:"outcomes"`
 	Denied   int                   `json:"denied"`
 	Failed   int                   `json:"failed"`
+	// Adoption is who asked, how often and from where.
+	Adoption Adoption `json:"adoption"`
 }
 
 // Spread summarises durations in seconds.
@@ -36,34 +38,55 @@ type Spread struct {
 	P90Seconds    float64 `json:"p90_seconds"`
 }
 
-// Breakdown is Stats in all, by resource and by day of creation (UTC).
+// Breakdown is Stats in all, by resource, and by day and ISO week of
+// creation (UTC): by_day's adoption.requesters is the distinct requesters
+// per day, by_week's per week.
 type Breakdown struct {
 	Total      Stats            `json:"total"`
 	ByResource map[string]Stats `json:"by_resource"`
 	ByDay      map[string]Stats `json:"by_day"`
+	ByWeek     map[string]Stats `json:"by_week"`
 }
 
-// Summarize computes the breakdown of requests.
-func Summarize(requests []*access.Request) Breakdown {
-	b := Breakdown{ByResource: map[string]Stats{}, ByDay: map[string]Stats{}}
+// Summarize computes the breakdown of requests; pop tells who each
+// requester is and whom the policy names (PopulationOf).
+func Summarize(requests []*access.Request, pop Population) Breakdown {
+	b := Breakdown{ByResource: map[string]Stats{}, ByDay: map[string]Stats{}, ByWeek: map[string]Stats{}}
 	byResource := map[string][]*access.Request{}
 	byDay := map[string][]*access.Request{}
+	byWeek := map[string][]*access.Request{}
 	for _, r := range requests {
 		byResource[r.Resource] = append(byResource[r.Resource], r)
 		day := r.CreatedAt.UTC().Format("2006-01-02")
 		byDay[day] = append(byDay[day], r)
+		week := isoWeek(r.CreatedAt)
+		byWeek[week] = append(byWeek[week], r)
 	}
-	b.Total = stats(requests)
+	// Everyone the policy names, for the figures across resources.
+	var everyone []string
+	seen := map[string]bool{}
+	for _, people := range pop.Eligible {
+		for _, p := range people {
+			if !seen[p] {
+				seen[p] = true
+				everyone = append(everyone, p)
+			}
+		}
+	}
+	b.Total = stats(requests, pop, everyone)
 	for k, rs := range byResource {
-		b.ByResource[k] = stats(rs)
+		b.ByResource[k] = stats(rs, pop, pop.Eligible[k])
 	}
 	for k, rs := range byDay {
-		b.ByDay[k] = stats(rs)
+		b.ByDay[k] = stats(rs, pop, everyone)
+	}
+	for k, rs := range byWeek {
+		b.ByWeek[k] = stats(rs, pop, everyone)
 	}
 	return b
 }
 
-func stats(requests []*access.Request) Stats {
+func stats(requests []*access.Request, pop Population, eligible []string) Stats {
 	s := Stats{Requests: len(requests), Outcomes: map[access.Status]int{}}
 	var decision, grant []float64
 	for _, r := range requests {
@@ -88,6 +111,7 @@ func stats(requests []*access.Request) Stats {
 		}
 	}
 	s.Denied, s.Failed = s.Outcomes[access.Denied], s.Outcomes[access.Failed]
+	s.Adoption = adoption(requests, pop, eligible)
 	s.TimeToDecision, s.TimeToGrant = spread(decision), spread(grant)
 	if s.Requests > 0 {
 		s.AutoApprovedShare = ratio(s.AutoApproved, s.Requests)

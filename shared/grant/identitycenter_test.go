@@ -49,8 +49,8 @@ import (
 	"github.com/jitaccess/jit/shared/local/provision"
 	"github.com/jitaccess/jit/shared/local/template"
 	"github.com/jitaccess/jit/shared/local/testenv"
-	"github.com/jitaccess/jit/shared/target"
 	"github.com/jitaccess/jit/shared/store"
+	"github.com/jitaccess/jit/shared/target"
 )
 
 const (

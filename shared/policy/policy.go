@@ -128,7 +128,6 @@ const (
 	OnTimeoutNext = "next"
 )
 
-
 // Defaults applied where a document is silent.
 const (
 	DefaultMinDuration   = time.Minute

@@ -51,6 +51,7 @@ type requestItem struct {
 	StartAt           string            `dynamodbav:"start_at,omitempty"`
 	BreakGlass        bool              `dynamodbav:"break_glass"`
 	AutoApprovedBy    string            `dynamodbav:"auto_approved_by,omitempty"`
+	Source            string            `dynamodbav:"source,omitempty"`
 }
 
 // levelItem is one level of a request's chain as stored.
@@ -103,6 +104,7 @@ func newRequestItem(r *access.Request) requestItem {
 		BreakGlass:      r.BreakGlass,
 		AutoApprovedBy:  r.AutoApprovedBy,
 		DecidedBy:       r.DecidedBy,
+		Source:          r.Source,
 	}
 	if r.StartAt != nil {
 		it.StartAt = formatTime(*r.StartAt)
@@ -141,6 +143,7 @@ func (it requestItem) request() (*access.Request, error) {
 		TicketURL:         it.TicketURL,
 		BreakGlass:        it.BreakGlass,
 		AutoApprovedBy:    it.AutoApprovedBy,
+		Source:            it.Source,
 		TaskToken:         it.TaskToken,
 		HoldToken:         it.HoldToken,
 		RevokeRequestedBy: it.RevokeRequestedBy,

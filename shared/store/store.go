@@ -247,6 +247,32 @@ func (s *Store) ListByRequester(ctx context.Context, requester string, limit int
 	return page, nil
 }
 
+// FirstRequest returns when requester made their first request, the zero
+// time if they never did: one read of the requester index, oldest first,
+// that only needs the item's key.
+func (s *Store) FirstRequest(ctx context.Context, requester string) (time.Time, error) {
+	kc := partition(attrGSI1PK, requesterKey(requester))
+	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:                &s.table,
+		IndexName:                aws.String(gsi1),
+		KeyConditionExpression:   kc.KeyCondition(),
+		ExpressionAttributeNames: kc.Names(), ExpressionAttributeValues: kc.Values(),
+		ScanIndexForward: aws.Bool(true),
+		Limit:            aws.Int32(1),
+	})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("first request of %s: %w", requester, err)
+	}
+	if len(out.Items) == 0 {
+		return time.Time{}, nil
+	}
+	var it requestItem
+	if err := attributevalue.UnmarshalMap(out.Items[0], &it); err != nil {
+		return time.Time{}, fmt.Errorf("decode request: %w", err)
+	}
+	return parseTime(it.CreatedAt)
+}
+
 // encodeCursor turns a LastEvaluatedKey (all string attributes here) into
 // an opaque URL-safe string.
 func encodeCursor(lek map[string]types.AttributeValue) (string, error) {

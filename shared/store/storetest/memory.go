@@ -400,6 +400,20 @@ func (m *Memory) ListByRequester(_ context.Context, requester string, limit int3
 	return page, nil
 }
 
+// FirstRequest returns when requester made their first request, the
+// zero time if never.
+func (m *Memory) FirstRequest(_ context.Context, requester string) (time.Time, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var first time.Time
+	for _, r := range m.Requests {
+		if r.Requester == requester && (first.IsZero() || r.CreatedAt.Before(first)) {
+			first = r.CreatedAt
+		}
+	}
+	return first, nil
+}
+
 // RequestsCreated returns the requests created in [from, to), of
 // resource when given; more reports that max cut the list.
 func (m *Memory) RequestsCreated(_ context.Context, from, to time.Time, resource string, max int) ([]*access.Request, bool, error) {

@@ -52,6 +52,7 @@ func main() {
 	}
 	pages := auditui.New(db, log, cfg.Admins, cfg.Auditors)
 	pages.Directory = h.Directory
+	pages.Policy = h.PolicyDocument
 	h.Pages = pages
 	lambda.Start(h.Handle)
 }

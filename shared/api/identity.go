@@ -2,8 +2,10 @@ package api
 
 import (
 	"context"
+	"errors"
 
 	"github.com/jitaccess/jit/shared/access"
+	"github.com/jitaccess/jit/shared/policy"
 )
 
 // actor says who the caller is and what they may do: the person the
@@ -23,6 +25,16 @@ func (h *Handler) Directory(ctx context.Context) access.Directory {
 		return access.Directory{}
 	}
 	return access.DirectoryOf(doc)
+}
+
+// PolicyDocument returns the policy in force, nil when none has been
+// applied yet.
+func (h *Handler) PolicyDocument(ctx context.Context) (*policy.Document, error) {
+	_, doc, err := h.policy(ctx)
+	if ae := (*access.Error)(nil); errors.As(err, &ae) && ae.Code == "no_policy" {
+		return nil, nil
+	}
+	return doc, err
 }
 
 func (h *Handler) staff() access.Staff {

@@ -13,8 +13,10 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/jitaccess/jit/shared/access"
+	"github.com/jitaccess/jit/shared/audit"
 	"github.com/jitaccess/jit/shared/htmlpage"
 	"github.com/jitaccess/jit/shared/link"
+	"github.com/jitaccess/jit/shared/policy"
 	"github.com/jitaccess/jit/shared/store"
 )
 
@@ -27,6 +29,8 @@ type Store interface {
 	CheckSignIn(ctx context.Context, signInHash string, at time.Time) error
 	AuditSession(ctx context.Context, sessionHash string, at time.Time) (string, error)
 	EndAuditSession(ctx context.Context, sessionHash string, at time.Time) error
+	// RequestsCreated and FirstRequest give the stats page its figures.
+	audit.Requests
 }
 
 // Handler serves the auditor page's routes.
@@ -42,6 +46,10 @@ type Handler struct {
 	// Directory returns the current identity model, so that email
 	// patterns match identified people only; nil matches by ARN only.
 	Directory func(context.Context) access.Directory
+	// Policy returns the policy in force, for the stats page's adoption
+	// figures (who each requester is, whom the policy names); nil, or a
+	// nil document, counts every requester by principal.
+	Policy func(context.Context) (*policy.Document, error)
 	// SessionValidity is how long a session lasts (DefaultSessionValidity
 	// when zero).
 	SessionValidity time.Duration
@@ -85,6 +93,8 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		return h.export(ctx, req, principal), nil
 	case "GET /audit/requests/{id}":
 		return h.timeline(ctx, req, principal), nil
+	case "GET /audit/stats":
+		return h.stats(ctx, req, principal), nil
 	}
 	return render(http.StatusNotFound, page{Title: "Not found", Principal: principal, Message: "There is no such page. The search is at /audit.", Tone: "warn", Back: true}), nil
 }

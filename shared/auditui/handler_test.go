@@ -240,6 +240,7 @@ func TestPagesNeedSession(t *testing.T) {
 	f.Sessions[expired.Hash()] = storetest.Session{Principal: frank, Expires: now.Add(-time.Second)}
 	routes := []struct{ route, path string }{
 		{"/audit", "/audit"}, {"/audit/export", "/audit/export"}, {"/audit/requests/{id}", "/audit/requests/01m8h2vc7v9a4e39t9w0bj74tr"},
+		{"/audit/stats", "/audit/stats"},
 	}
 	tests := []struct {
 		name    string

@@ -23,6 +23,7 @@ type page struct {
 	SignIn    *signIn
 	Search    *searchForm
 	Timeline  *timeline
+	Stats     *statsView
 	// Back links to the search; BackURL to a given search instead.
 	Back    bool
 	BackURL string
@@ -48,6 +49,8 @@ type searchForm struct {
 	Rows      []eventRow
 	NextURL   string
 	ExportURL string
+	// StatsURL is the stats page for the search's resource and period.
+	StatsURL string
 }
 
 type field struct {
@@ -221,11 +224,18 @@ code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:
 .pager{display:flex;flex-wrap:wrap;gap:.75rem;margin:.75rem 0 0}
 button:focus-visible,.button:focus-visible{outline-offset:.25rem}
 input:focus-visible,select:focus-visible{border-color:#0969da}
+figure.chart{margin:0 0 1rem}
+figure.chart svg{display:block;width:100%;height:auto;max-height:22rem}
+figure.chart figcaption{margin:.5rem 0 0;color:#1b1f24}
+details{margin:.5rem 0 0}
+summary{cursor:pointer;min-height:2.75rem;display:flex;align-items:center;color:#0969da;font-weight:600}
+nav.views{display:flex;flex-wrap:wrap;gap:.75rem;margin:0 0 .75rem}
 </style>
 </head>
 <body><main>
 <p class="brand">jit · audit trail{{with .Principal}} · signed in as {{who .}}{{end}}</p>
 <h1>{{.Title}}</h1>
+{{if .Principal}}{{if or .Search .Stats}}<nav class="views" aria-label="Views"><a href="/audit"{{if .Search}} aria-current="page"{{end}}>Search the trail</a><a href="{{if .Search}}{{.Search.StatsURL}}{{else}}/audit/stats{{end}}"{{if .Stats}} aria-current="page"{{end}}>Usage and speed</a></nav>{{end}}{{end}}
 {{with .Message}}<p class="note {{$.Tone}}" role="status">{{.}}</p>{{end}}
 {{if .ConfirmSignIn}}<form method="post" class="card" aria-label="Sign in"><button type="submit">Sign in</button></form>{{end}}
 {{with .SignIn}}
@@ -293,6 +303,54 @@ input:focus-visible,select:focus-visible{border-color:#0969da}
 <a class="button secondary" href="{{.ExportURL}}" download>Export CSV</a>
 </nav>
 </section>
+{{end}}
+{{end}}
+{{with .Stats}}
+<form method="get" action="/audit/stats" class="card" aria-labelledby="period-heading" novalidate>
+<h2 id="period-heading">Period</h2>
+{{with .Form.Error}}<p class="note bad" role="alert">{{.}}</p>{{end}}
+<div class="fields">
+{{range .Form.Fields}}{{$f := .}}<div>
+<label for="f-{{.Name}}">{{.Label}}</label>
+<input id="f-{{.Name}}" name="{{.Name}}" type="text" value="{{.Value}}" autocomplete="off" autocapitalize="none" spellcheck="false"{{with .DescribedBy}} aria-describedby="{{.}}"{{end}}{{if .Error}} aria-invalid="true"{{end}}>
+{{with .Error}}<p id="f-{{$f.Name}}-error" class="error">{{.}}</p>{{end}}{{with .Hint}}<p id="f-{{$f.Name}}-hint" class="hint">{{.}}</p>{{end}}
+</div>
+{{end}}</div>
+<div class="actions"><button type="submit">Show</button><a class="button secondary" href="/audit/stats">Last 30 days</a></div>
+</form>
+{{if .Period}}
+<section class="card" aria-labelledby="figures-heading">
+<h2 id="figures-heading">In numbers</h2>
+<p class="hint">{{.Period}}</p>
+<dl class="facts">{{range .Figures}}<dt>{{.K}}</dt><dd>{{.V}}</dd>{{end}}</dl>
+{{if .Truncated}}<p class="note warn" role="status">More requests were created in this period than one page reads: the figures cover the newest 10,000. Choose a shorter period for exact figures.</p>{{end}}
+<p class="small">The same figures as JSON: <code>GET {{.APIURL}}</code>, signed (<code>jit stats -o json</code>).</p>
+</section>
+{{range .Charts}}{{$c := .}}
+<figure class="card chart" id="chart-{{.ID}}" aria-labelledby="chart-{{.ID}}-heading">
+<h2 id="chart-{{.ID}}-heading">{{.Title}}</h2>
+{{if .Empty}}<p class="chart-empty">{{.Summary}}</p>{{else}}
+<svg viewBox="0 0 {{.Width}} {{.Height}}" role="img" aria-labelledby="chart-{{.ID}}-title chart-{{.ID}}-desc" focusable="false" font-family="system-ui,-apple-system,Segoe UI,Roboto,sans-serif">
+<title id="chart-{{.ID}}-title">{{.Title}}</title>
+<desc id="chart-{{.ID}}-desc">{{.Summary}}</desc>
+{{range .Grid}}<line x1="{{$c.X1}}" x2="{{$c.X2}}" y1="{{.}}" y2="{{.}}" stroke="#d0d7de" stroke-width="1"/>
+{{end}}{{range .YLabels}}<text x="{{.X}}" y="{{.Y}}" text-anchor="{{.Anchor}}" font-size="13" fill="#57606a">{{.Text}}</text>
+{{end}}{{range .XLabels}}<text x="{{.X}}" y="{{.Y}}" text-anchor="{{.Anchor}}" font-size="13" fill="#57606a">{{.Text}}</text>
+{{end}}{{range .Bars}}<rect class="datum" x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}" fill="{{.Color}}" rx="3"><title>{{.Label}}: {{.Value}}</title></rect>
+{{if .LabelY}}<text x="{{.LabelX}}" y="{{.LabelY}}" text-anchor="end" font-size="14" fill="#1b1f24">{{.Label}}</text><text x="{{.ValueX}}" y="{{.LabelY}}" font-size="14" fill="#1b1f24">{{.Value}}</text>
+{{end}}{{end}}{{range .Lines}}{{$l := .}}<polyline points="{{.Points}}" fill="none" stroke="{{.Color}}" stroke-width="3"{{with .Dash}} stroke-dasharray="{{.}}"{{end}}/>
+{{range .Dots}}<circle class="datum" cx="{{.X}}" cy="{{.Y}}" r="4" fill="{{$l.Color}}"/>{{end}}
+{{end}}</svg>
+{{end}}
+<figcaption>{{.Summary}}{{with .Legend}} {{.}}{{end}}</figcaption>
+{{if .Rows}}<details><summary>The figures as a table</summary>
+<div class="scroll" role="region" aria-label="{{.Title}}, as a table" tabindex="0"><table>
+<caption>{{.Title}}</caption>
+<thead><tr>{{range .Head}}<th scope="col">{{.}}</th>{{end}}</tr></thead>
+<tbody>{{range .Rows}}<tr>{{range $i, $v := .}}{{if eq $i 0}}<th scope="row">{{$v}}</th>{{else}}<td>{{$v}}</td>{{end}}{{end}}</tr>
+{{end}}</tbody></table></div></details>{{end}}
+</figure>
+{{end}}
 {{end}}
 {{end}}
 {{with .Timeline}}

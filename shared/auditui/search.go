@@ -106,6 +106,7 @@ func (f *searchForm) fail(fieldName, message string) {
 func (h *Handler) search(ctx context.Context, req events.APIGatewayV2HTTPRequest, principal string) events.APIGatewayV2HTTPResponse {
 	params := userParams(req.QueryStringParameters)
 	form := newForm(params)
+	form.StatsURL = statsLink(params)
 	p := page{Title: "Audit trail", Principal: principal, Search: form}
 	q, err := audit.ParseQuery(params, h.Now(), pageSize, pageMax)
 	if refused, ok := invalid(err, form); ok {

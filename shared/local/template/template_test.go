@@ -100,6 +100,7 @@ func TestLoadProjectTemplateRoutes(t *testing.T) {
 			{Method: "GET", Path: "/audit", IAMAuth: false},
 			{Method: "GET", Path: "/audit/export", IAMAuth: false},
 			{Method: "GET", Path: "/audit/requests/{id}", IAMAuth: false},
+			{Method: "GET", Path: "/audit/stats", IAMAuth: false},
 			{Method: "GET", Path: "/audit/session/{token}", IAMAuth: false},
 			{Method: "POST", Path: "/audit/session/{token}", IAMAuth: false},
 			{Method: "POST", Path: "/audit/logout", IAMAuth: false},

@@ -414,17 +414,18 @@ func (m *Memory) FirstRequest(_ context.Context, requester string) (time.Time, e
 	return first, nil
 }
 
-// RequestsCreated returns the requests created in [from, to), of
-// resource when given; more reports that max cut the list.
+// RequestsCreated returns the stored requests created in [from, to], of
+// resource when given, oldest first; more reports that max cut the list.
 func (m *Memory) RequestsCreated(_ context.Context, from, to time.Time, resource string, max int) ([]*access.Request, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var rs []*access.Request
-	for _, r := range m.Created {
-		if (resource == "" || r.Resource == resource) && !r.CreatedAt.Before(from) && r.CreatedAt.Before(to) {
+	for _, r := range m.Requests {
+		if (resource == "" || r.Resource == resource) && !r.CreatedAt.Before(from) && !r.CreatedAt.After(to) {
 			rs = append(rs, r)
 		}
 	}
+	sort.Slice(rs, func(i, j int) bool { return rs[i].CreatedAt.Before(rs[j].CreatedAt) })
 	if len(rs) > max {
 		return rs[:max], true, nil
 	}

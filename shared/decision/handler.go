@@ -15,6 +15,7 @@ import (
 
 	"github.com/jitaccess/jit/shared/access"
 	"github.com/jitaccess/jit/shared/htmlpage"
+	"github.com/jitaccess/jit/shared/lambdaenv"
 	"github.com/jitaccess/jit/shared/link"
 	"github.com/jitaccess/jit/shared/store"
 	"github.com/jitaccess/jit/shared/workflow"
@@ -192,7 +193,12 @@ func (h *Handler) decide(ctx context.Context, l *store.Link, r *access.Request, 
 	if err != nil {
 		return http.StatusInternalServerError, page{Message: err.Error()}
 	}
-	h.Logger.InfoContext(ctx, "decision recorded", "request", r.ID, "approver", l.Approver, "outcome", d.Outcome, "level", d.Level, "approvals", d.Approvals, "needed", d.Needed, "channel", l.Channel)
+	attrs := []any{"request", r.ID, "approver", l.Approver, "outcome", d.Outcome, "level", d.Level, "approvals", d.Approvals, "needed", d.Needed, "channel", l.Channel}
+	if d.Outcome == access.Approved || d.Outcome == access.Denied {
+		// The request is decided: time to a person's decision.
+		attrs = append(attrs, lambdaenv.Metric("DecisionSeconds", "Seconds", max(0, now.Sub(r.CreatedAt).Seconds()), now)...)
+	}
+	h.Logger.InfoContext(ctx, "decision recorded", attrs...)
 	if d.Resumes() {
 		h.resume(ctx, r, d, l.Approver)
 	}

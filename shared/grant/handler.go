@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jitaccess/jit/shared/access"
+	"github.com/jitaccess/jit/shared/lambdaenv"
 	"github.com/jitaccess/jit/shared/workflow"
 )
 
@@ -184,7 +185,14 @@ func (h *Handler) Grant(ctx context.Context, task workflow.GrantTask) (workflow.
 		}
 		return workflow.GrantResult{}, fmt.Errorf("grant %s: record active: %w", r.ID, err)
 	}
-	h.Logger.InfoContext(ctx, "granted", "request", r.ID, "target", r.Target.String(), "expires_at", expires)
+	// Time to grant runs from when access was wanted: creation, or the
+	// scheduled start.
+	wanted := r.CreatedAt
+	if r.StartAt != nil && r.StartAt.After(wanted) {
+		wanted = *r.StartAt
+	}
+	h.Logger.InfoContext(ctx, "granted", append([]any{"request", r.ID, "target", r.Target.String(), "expires_at", expires},
+		lambdaenv.Metric("GrantSeconds", "Seconds", max(0, now.Sub(wanted).Seconds()), now)...)...)
 	return h.result(expires), nil
 }
 
@@ -276,11 +284,8 @@ func (h *Handler) revokeFailed(ctx context.Context, task workflow.EndTask) error
 	if len(task.Error) > 0 {
 		detail["error"] = summarize(task.Error)
 	}
-	h.Logger.ErrorContext(ctx, "revoke failed", "request", task.RequestID,
-		"_aws", map[string]any{"Timestamp": h.Now().UnixMilli(), "CloudWatchMetrics": []map[string]any{{
-			"Namespace": "jit", "Dimensions": [][]string{{}}, "Metrics": []map[string]string{{"Name": "RevokeFailures", "Unit": "Count"}},
-		}}},
-		"RevokeFailures", 1)
+	h.Logger.ErrorContext(ctx, "revoke failed", append([]any{"request", task.RequestID},
+		lambdaenv.Metric("RevokeFailures", "Count", 1, h.Now())...)...)
 	r, err := h.Store.GetRequest(ctx, task.RequestID)
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jitaccess/jit/shared/access"
+	"github.com/jitaccess/jit/shared/lambdaenv"
 	"github.com/jitaccess/jit/shared/link"
 	"github.com/jitaccess/jit/shared/slack"
 	"github.com/jitaccess/jit/shared/store"
@@ -355,7 +356,11 @@ func (h *Handler) LevelTimedOut(ctx context.Context, task workflow.TimeoutTask) 
 	if err != nil {
 		return workflow.TimeoutResult{}, err
 	}
-	h.Logger.InfoContext(ctx, "level timed out", "request", r.ID, "level", task.Level, "step", step.Action)
+	attrs := []any{"request", r.ID, "level", task.Level, "step", step.Action}
+	if step.Action == access.StepEscalate {
+		attrs = append(attrs, lambdaenv.Metric("Escalations", "Count", 1, h.Now())...)
+	}
+	h.Logger.InfoContext(ctx, "level timed out", attrs...)
 	if step.Action == access.StepEscalate {
 		return workflow.TimeoutResult{Action: workflow.TimeoutAwait, Await: awaitFor(r, task.Level, true)}, nil
 	}

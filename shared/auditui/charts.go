@@ -221,10 +221,11 @@ func requestersChart(days []string, by map[string]audit.Stats) chart {
 	for _, d := range days {
 		top = max(top, by[d].Adoption.Requesters)
 	}
-	ceil := niceCeil(float64(top))
+	// Counts: four grid steps of whole numbers.
+	ceil := math.Ceil(niceCeil(float64(top))/4) * 4
 	plotW, plotH := chartWidth-padLeft-padRight, chartHeight-padTop-padBottom
 	slot := plotW / len(days)
-	w := max(2, slot*2/3)
+	w := min(48, max(2, slot*2/3))
 	for i := 0; i <= 4; i++ {
 		gy := padTop + plotH - i*plotH/4
 		c.Grid = append(c.Grid, gy)
@@ -274,7 +275,7 @@ func niceCeil(v float64) float64 {
 	return 10 * p
 }
 
-func trimFloat(v float64) string { return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64) }
+func trimFloat(v float64) string { return strconv.FormatFloat(math.Round(v*100)/100, 'f', -1, 64) }
 
 // seconds is a duration for people: "45s", "4m12s", "2h5m".
 func seconds(s float64) string {

@@ -123,10 +123,11 @@ func TestStatsChartsInBrowser(t *testing.T) {
 	}
 }
 
-// fullPage saves a screenshot of the whole page, not only the viewport.
+// fullPage saves a PNG of the whole page, not only the viewport
+// (quality 100 is PNG; below it, JPEG).
 func fullPage(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}

@@ -227,11 +227,13 @@ lint-govulncheck: $(GO_TOOLS)/govulncheck
 
 ## bench: lifecycle latencies, API latency and throughput, AWS calls per request,
 ## binary sizes and cold starts, on the local cloud; writes bench/results.json and
-## bench/RESULTS.md (not part of make test; builds the functions itself)
+## bench/RESULTS.md; then audit lag on a large synthetic trail (bench/audit-lag.json,
+## bench/AUDIT-LAG.md) (not part of make test; builds the functions itself)
 bench: $(MOTO_VENV)/.installed
 	@mkdir -p build
 	set -o pipefail; $(GO) test -count=1 -v -run '^TestBench$$' -bench . -benchtime 220x -benchmem -timeout 14m \
 		./test/bench/ -args -out ../../bench 2>&1 | tee build/bench.txt
+	set -o pipefail; $(GO) test -count=1 -v -timeout 20m ./test/auditlag/ -args -out ../../bench 2>&1 | tee build/auditlag.txt
 
 ## reconcile: run the reconciler once against `make dev` (no grace period)
 reconcile:

@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
-	"github.com/jitaccess/jit/shared/grant"
+	"github.com/jitaccess/jit/shared/access"
 )
 
 // IAM is eventually consistent: a trust statement the grant just wrote can
@@ -36,7 +36,7 @@ func (a *app) assumeRetrying(ctx context.Context, s *session, r *request, name s
 		RoleArn: aws.String(r.Target.AssumableRole()), RoleSessionName: aws.String(name), DurationSeconds: aws.Int32(duration),
 		// The grant's trust statement requires the request as source
 		// identity: a revoke denies that grant's sessions exactly.
-		SourceIdentity: aws.String(grant.SourceIdentity(r.ID)),
+		SourceIdentity: aws.String(access.GrantSourceIdentity(r.ID)),
 	}
 	var deadline time.Time
 	if r.GrantedAt != nil {

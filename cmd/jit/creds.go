@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/smithy-go"
 
-	"github.com/jitaccess/jit/shared/grant"
+	"github.com/jitaccess/jit/shared/access"
 )
 
 var credsCommand = &command{
@@ -174,7 +174,7 @@ func (a *app) assume(ctx context.Context, s *session, id string, seconds int) (*
 			seconds = max(900, min(seconds, 3600))
 		}
 	}
-	name := grant.SessionName(r.Requester)
+	name := access.RoleSessionName(r.Requester)
 	out, err := a.assumeRetrying(ctx, s, r, name, seconds)
 	if err != nil {
 		return nil, assumeError(err, r, name, seconds)

@@ -13,7 +13,7 @@ import (
 
 	"github.com/jitaccess/jit/shared/decision"
 	"github.com/jitaccess/jit/shared/lambdaenv"
-	"github.com/jitaccess/jit/shared/notify"
+	"github.com/jitaccess/jit/shared/secret"
 	"github.com/jitaccess/jit/shared/slack"
 	"github.com/jitaccess/jit/shared/store"
 	"github.com/jitaccess/jit/shared/workflow"
@@ -50,9 +50,9 @@ func main() {
 		Now:      time.Now,
 	}
 	if cfg.SlackSigningSecret != "" {
-		secret := &notify.SSMSecret{API: ssm.NewFromConfig(awsCfg), Name: cfg.SlackSigningSecret, TTL: 5 * time.Minute}
+		param := &secret.SSM{API: ssm.NewFromConfig(awsCfg), Name: cfg.SlackSigningSecret, TTL: 5 * time.Minute}
 		client := &slack.Client{}
-		h.Slack = &decision.SlackApp{Secret: secret.Get, Policies: db, Reply: client.PostWebhook, TeamID: cfg.SlackTeam}
+		h.Slack = &decision.SlackApp{Secret: param.Get, Policies: db, Reply: client.PostWebhook, TeamID: cfg.SlackTeam}
 	}
 	lambda.Start(h.Handle)
 }

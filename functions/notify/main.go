@@ -16,6 +16,7 @@ import (
 
 	"github.com/jitaccess/jit/shared/lambdaenv"
 	"github.com/jitaccess/jit/shared/notify"
+	"github.com/jitaccess/jit/shared/secret"
 	"github.com/jitaccess/jit/shared/slack"
 	"github.com/jitaccess/jit/shared/store"
 )
@@ -59,8 +60,8 @@ func main() {
 		h.Senders[notify.ChannelSMS] = &notify.SNS{API: sns.NewFromConfig(awsCfg)}
 	}
 	if cfg.SlackParameter != "" {
-		secret := &notify.SSMSecret{API: ssm.NewFromConfig(awsCfg), Name: cfg.SlackParameter, TTL: 5 * time.Minute}
-		h.Senders[notify.ChannelSlack] = &notify.Slack{Client: &slack.Client{}, Secret: secret.Get}
+		param := &secret.SSM{API: ssm.NewFromConfig(awsCfg), Name: cfg.SlackParameter, TTL: 5 * time.Minute}
+		h.Senders[notify.ChannelSlack] = &notify.Slack{Client: &slack.Client{}, Secret: param.Get}
 	}
 	lambda.Start(h.Handle)
 }

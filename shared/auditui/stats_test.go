@@ -18,7 +18,9 @@ import (
 // 2026-11-25): on day 1 two decisions (60 s, 180 s), on day 3 one
 // (600 s) and an auto-approval; a denial; sources cli, api, web.
 func statsHistory() *storetest.Memory {
-	day := func(d int, s int) time.Time { return now.Add(time.Duration(d-4)*24*time.Hour + time.Duration(s)*time.Second) }
+	day := func(d int, s int) time.Time {
+		return now.Add(time.Duration(d-4)*24*time.Hour + time.Duration(s)*time.Second)
+	}
 	at := func(t time.Time) *time.Time { return &t }
 	bob := "arn:aws:sts::123456789012:assumed-role/Engineer/bob@example.com"
 	return storetest.New(

@@ -168,7 +168,7 @@ func (h *Handler) Grant(ctx context.Context, task workflow.GrantTask) (workflow.
 	if err := p.Apply(ctx, g); err != nil {
 		return workflow.GrantResult{}, surface(fmt.Errorf("grant %s: %w", r.ID, err))
 	}
-	detail := map[string]string{"provider": r.Target.Provider, "session_name": SessionName(r.Requester), "expires_at": workflow.Timestamp(expires)}
+	detail := map[string]string{"provider": r.Target.Provider, "session_name": access.RoleSessionName(r.Requester), "expires_at": workflow.Timestamp(expires)}
 	for n, v := range r.Target.Params {
 		detail[n] = v
 	}

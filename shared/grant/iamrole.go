@@ -150,17 +150,6 @@ func (p *IAMRoleTrust) Apply(ctx context.Context, g Grant) error {
 	})
 }
 
-// SourceIdentity is the source identity a grant's sessions must carry:
-// it names the request, so a revoke denies exactly the sessions of that
-// grant, and CloudTrail records it on every call made with them.
-func SourceIdentity(requestID string) string {
-	id := "jit-" + sessionUnsafe.ReplaceAllString(requestID, "-")
-	if len(id) > 64 {
-		id = id[:64]
-	}
-	return id
-}
-
 // trustStatement is the statement a grant adds to the role's trust policy.
 func trustStatement(g Grant) map[string]any {
 	return map[string]any{
@@ -174,8 +163,8 @@ func trustStatement(g Grant) map[string]any {
 		"Condition": map[string]any{
 			"DateLessThan": map[string]any{"aws:CurrentTime": g.ExpiresAt.UTC().Format(time.RFC3339)},
 			"StringEquals": map[string]any{
-				"sts:RoleSessionName": SessionName(g.Principal),
-				"sts:SourceIdentity":  SourceIdentity(g.RequestID),
+				"sts:RoleSessionName": access.RoleSessionName(g.Principal),
+				"sts:SourceIdentity":  access.GrantSourceIdentity(g.RequestID),
 			},
 		},
 	}
@@ -493,7 +482,7 @@ func (e *roleEdit) denySessions(g Grant) {
 	// A role session's aws:userid is "<role id>:<session name>". The
 	// policy applies to this role's sessions only, so the role id adds
 	// nothing but length; session names cannot hold * or ?.
-	userid := "*:" + SessionName(g.Principal)
+	userid := "*:" + access.RoleSessionName(g.Principal)
 	cutoff := e.now.Add(RevokeMargin).Truncate(time.Second).Add(time.Second)
 	sid := fmt.Sprintf("JitRevoked%d", e.now.Truncate(e.denyWindow()).Unix())
 	for _, st := range e.denies.Statement {
@@ -507,7 +496,7 @@ func (e *roleEdit) denySessions(g Grant) {
 			break
 		}
 		like["aws:userid"] = addValue(like["aws:userid"], userid)
-		ifExists["aws:SourceIdentity"] = addValue(ifExists["aws:SourceIdentity"], SourceIdentity(g.RequestID))
+		ifExists["aws:SourceIdentity"] = addValue(ifExists["aws:SourceIdentity"], access.GrantSourceIdentity(g.RequestID))
 		if cutoff.After(revokedBefore(st)) {
 			cond["DateLessThan"] = map[string]any{"aws:TokenIssueTime": cutoff.Format(time.RFC3339)}
 		}
@@ -521,7 +510,7 @@ func (e *roleEdit) denySessions(g Grant) {
 		"Resource": "*",
 		"Condition": map[string]any{
 			"StringLike":           map[string]any{"aws:userid": []any{userid}},
-			"StringEqualsIfExists": map[string]any{"aws:SourceIdentity": []any{SourceIdentity(g.RequestID)}},
+			"StringEqualsIfExists": map[string]any{"aws:SourceIdentity": []any{access.GrantSourceIdentity(g.RequestID)}},
 			"DateLessThan":         map[string]any{"aws:TokenIssueTime": cutoff.Format(time.RFC3339)},
 		},
 	})
@@ -626,23 +615,6 @@ func statementID(requestID string) string {
 		}
 		return -1
 	}, requestID)
-}
-
-var sessionUnsafe = regexp.MustCompile(`[^\w+=,.@-]`)
-
-// SessionName is the role session name a grant binds the requester to:
-// the last part of their ARN (an assumed role's session name, e.g. an SSO
-// user's email, or an IAM user's name), limited to what STS accepts.
-func SessionName(principal string) string {
-	name := principal[strings.LastIndex(principal, "/")+1:]
-	name = sessionUnsafe.ReplaceAllString(name, "-")
-	if len(name) > 64 {
-		name = name[:64]
-	}
-	for len(name) < 2 {
-		name += "-"
-	}
-	return name
 }
 
 // policyDocument is a trust policy. Statements are kept as raw maps so

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"github.com/jitaccess/jit/shared/access"
 	"github.com/jitaccess/jit/shared/grant"
 	"github.com/jitaccess/jit/shared/local/provision"
 	"github.com/jitaccess/jit/shared/local/template"
@@ -210,7 +211,7 @@ func TestIAMRoleTrustConcurrentGrants(t *testing.T) {
 	// session and request.
 	deny, _ := json.Marshal(statements(e.document(t, grant.RevokedSessionsPolicy)))
 	for _, g := range grants {
-		if !strings.Contains(string(deny), grant.SourceIdentity(g.RequestID)) || !strings.Contains(string(deny), ":"+grant.SessionName(g.Principal)) {
+		if !strings.Contains(string(deny), access.GrantSourceIdentity(g.RequestID)) || !strings.Contains(string(deny), ":"+access.RoleSessionName(g.Principal)) {
 			t.Fatalf("revoked sessions lack %s: %s", g.RequestID, deny)
 		}
 	}

@@ -5,21 +5,6 @@ import (
 	"testing"
 )
 
-func TestSessionName(t *testing.T) {
-	tests := []struct{ give, want string }{
-		{"arn:aws:sts::1:assumed-role/Engineer/alice@example.com", "alice@example.com"},
-		{"arn:aws:iam::1:user/bob", "bob"},
-		{"arn:aws:sts::1:assumed-role/GitHubActions/ci deploy#1", "ci-deploy-1"},
-		{"arn:aws:sts::1:assumed-role/R/x", "x-"},
-		{"arn:aws:sts::1:assumed-role/R/" + string(make([]byte, 0)) + "abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghij", "abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcd"},
-	}
-	for _, tt := range tests {
-		if got := SessionName(tt.give); got != tt.want {
-			t.Errorf("SessionName(%q) = %q, want %q", tt.give, got, tt.want)
-		}
-	}
-}
-
 func TestTrustPolicyEditKeepsForeignStatements(t *testing.T) {
 	var doc policyDocument
 	in := `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole","Condition":{"Bool":{"aws:SecureTransport":"true"}}}}`

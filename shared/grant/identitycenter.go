@@ -63,6 +63,7 @@ import (
 	ssotypes "github.com/aws/aws-sdk-go-v2/service/ssoadmin/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/jitaccess/jit/shared/access"
 	"github.com/jitaccess/jit/shared/store"
 
 	"github.com/jitaccess/jit/shared/target"
@@ -131,7 +132,7 @@ func (p *IdentityCenter) Apply(ctx context.Context, g Grant) error {
 // parameters (which the handler records for every provider): the user
 // the assignment is held for.
 func (p *IdentityCenter) Describe(g Grant) map[string]string {
-	return map[string]string{"user": SessionName(g.Principal)}
+	return map[string]string{"user": access.RoleSessionName(g.Principal)}
 }
 
 // Remove releases the request's hold and deletes the assignment if no

@@ -20,6 +20,7 @@ import (
 
 	"github.com/jitaccess/jit/shared/access"
 	"github.com/jitaccess/jit/shared/link"
+	"github.com/jitaccess/jit/shared/secret"
 	"github.com/jitaccess/jit/shared/slack"
 	"github.com/jitaccess/jit/shared/store"
 	"github.com/jitaccess/jit/shared/store/storetest"
@@ -496,8 +497,8 @@ func TestSlackSender(t *testing.T) {
 	notice := SlackNotice(r, []string{"U0CAROL01"}, askAt(0, false, time.Hour))
 	now := t0
 	param := &fakeSSM{value: "xoxb-1-2-3"}
-	secret := &SSMSecret{API: param, Name: "/jit/slack", TTL: 5 * time.Minute, Now: func() time.Time { return now }}
-	s := &Slack{Client: &slack.Client{HTTP: srv.Client(), APIBase: srv.URL + "/api"}, Secret: secret.Get}
+	token := &secret.SSM{API: param, Name: "/jit/slack", TTL: 5 * time.Minute, Now: func() time.Time { return now }}
+	s := &Slack{Client: &slack.Client{HTTP: srv.Client(), APIBase: srv.URL + "/api"}, Secret: token.Get}
 	ctx := context.Background()
 
 	// Bot token: a direct message to the approver's user id, no mention.

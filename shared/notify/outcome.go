@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/jitaccess/jit/shared/access"
-	"github.com/jitaccess/jit/shared/grant"
 	"github.com/jitaccess/jit/shared/target"
 	"github.com/jitaccess/jit/shared/untrusted"
 )
@@ -158,7 +157,7 @@ func OutcomeEmail(r *access.Request, outcome string, history []access.Event, to 
 		v.Facts = append(v.Facts, r.Target.Facts()...)
 		if r.Target.AssumableRole() != "" {
 			v.Lines = append(v.Lines, "You have "+what+". Take the role with exactly this session name; other session names are refused.")
-			v.Facts = append(v.Facts, target.Fact{Label: "Session name", Value: grant.SessionName(r.Requester)})
+			v.Facts = append(v.Facts, target.Fact{Label: "Session name", Value: access.RoleSessionName(r.Requester)})
 			v.Command = "jit creds " + r.ID
 		} else {
 			v.Lines = append(v.Lines, "You have "+what+".", r.Target.UseText())

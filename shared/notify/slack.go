@@ -5,12 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
-	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
-	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/jitaccess/jit/shared/access"
 	"github.com/jitaccess/jit/shared/link"
@@ -114,45 +108,4 @@ func (s *Slack) Send(ctx context.Context, m Message) error {
 		return s.Client.PostWebhook(ctx, secret, slack.NoticeMessage(*m.SlackNotice))
 	}
 	return errors.New("slack: the configured secret is neither a bot token (xoxb-) nor an incoming-webhook URL (https://hooks.slack.com/services/)")
-}
-
-// SSMSecret reads a SecureString parameter (decrypted) and keeps it for
-// TTL, so a rotated value is picked up without a redeploy.
-type SSMSecret struct {
-	API interface {
-		GetParameter(context.Context, *ssm.GetParameterInput, ...func(*ssm.Options)) (*ssm.GetParameterOutput, error)
-	}
-	Name string
-	TTL  time.Duration
-	Now  func() time.Time
-
-	mu      sync.Mutex
-	value   string
-	fetched time.Time
-}
-
-// Get returns the parameter's value.
-func (s *SSMSecret) Get(ctx context.Context) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := time.Now()
-	if s.Now != nil {
-		now = s.Now()
-	}
-	if s.value != "" && now.Sub(s.fetched) < s.TTL {
-		return s.value, nil
-	}
-	out, err := s.API.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(s.Name), WithDecryption: aws.Bool(true)})
-	var missing *ssmtypes.ParameterNotFound
-	if errors.As(err, &missing) {
-		return "", fmt.Errorf("not configured: SSM parameter %s does not exist", s.Name)
-	}
-	if err != nil {
-		return "", fmt.Errorf("read SSM parameter %s: %w", s.Name, err)
-	}
-	if out.Parameter == nil || strings.TrimSpace(aws.ToString(out.Parameter.Value)) == "" {
-		return "", fmt.Errorf("SSM parameter %s is empty", s.Name)
-	}
-	s.value, s.fetched = strings.TrimSpace(aws.ToString(out.Parameter.Value)), now
-	return s.value, nil
 }

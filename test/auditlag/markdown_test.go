@@ -33,6 +33,10 @@ func markdown(r Results) string {
 		}
 	}
 	p("")
+	if r.Retried > 0 {
+		p("%d API call(s) of this run were answered 5xx by the emulator-backed functions and asked again (at most 3 times each); the figures include the retries' time.", r.Retried)
+		p("")
+	}
 	p("| question | API query | CLI | Athena named query |")
 	p("| --- | --- | --- | --- |")
 	for _, q := range r.Rounds[0].Questions {

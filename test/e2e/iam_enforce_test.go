@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
-	"github.com/jitaccess/jit/shared/grant"
+	"github.com/jitaccess/jit/shared/access"
 	"github.com/jitaccess/jit/shared/local/cloud"
 	"github.com/jitaccess/jit/shared/local/provision"
 )
@@ -60,7 +60,7 @@ func assumeAs(t *testing.T, who, role, session, request string) (aws.Credentials
 	})
 	out, err := client.AssumeRole(context.Background(), &sts.AssumeRoleInput{
 		RoleArn: aws.String(role), RoleSessionName: aws.String(session), DurationSeconds: aws.Int32(900),
-		SourceIdentity: aws.String(grant.SourceIdentity(request)),
+		SourceIdentity: aws.String(access.GrantSourceIdentity(request)),
 	})
 	if err != nil {
 		return aws.Credentials{}, err

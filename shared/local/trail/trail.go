@@ -139,7 +139,7 @@ func lifecycle(rng *rand.Rand, c Config, created time.Time) (*access.Request, []
 		decided := at
 		r.Status, r.DecidedBy, r.DecidedAt = access.Approved, decidedBy, &decided
 		granted := add(secs(1, 4), string(access.Active), access.System, access.Approved, access.Active,
-			map[string]string{"provider": target.IAMRoleTrust, "session_name": access.SessionName(r.Requester), "expires_at": at.Add(secs(1, 4)+d).UTC().Format(time.RFC3339)})
+			map[string]string{"provider": target.IAMRoleTrust, "session_name": access.SessionName(r.Requester), "expires_at": at.Add(secs(1, 4) + d).UTC().Format(time.RFC3339)})
 		expires := granted.Add(d)
 		r.Status, r.GrantedAt, r.ExpiresAt = access.Active, &granted, &expires
 		if ending == "revoked" {

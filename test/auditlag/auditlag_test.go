@@ -42,10 +42,10 @@ import (
 
 var (
 	outDir   = flag.String("out", "", "directory to write audit-lag.json and AUDIT-LAG.md into (relative to test/auditlag); empty skips the benchmark")
-	requests = flag.Int("trail", 500, "requests in the synthetic trail of the last 90 days (about 9 events each)")
-	older    = flag.Int("older", 1000, "requests in the older trail (91 to 270 days ago) added before the second round of questions")
+	requests = flag.Int("trail", 200, "requests in the synthetic trail of the last 90 days (about 9 events each)")
+	older    = flag.Int("older", 400, "requests in the older trail (91 to 270 days ago) added before the second round of questions")
 	runs     = flag.Int("runs", 3, "runs of each standard question per table size")
-	fresh    = flag.Int("fresh", 20, "samples of figure (a)")
+	fresh    = flag.Int("fresh", 5, "samples of figure (a)")
 	exports  = flag.Int("exports", 2, "samples of figure (b)")
 )
 

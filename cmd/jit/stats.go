@@ -211,25 +211,7 @@ func number(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
 // sharesText is "cli 60%, api 30%, web 10%", largest first.
 func sharesText(m map[string]float64) string {
-	type kv struct {
-		k string
-		v float64
-	}
-	var out []kv
-	for k, v := range m {
-		out = append(out, kv{k, v})
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].v != out[j].v {
-			return out[i].v > out[j].v
-		}
-		return out[i].k < out[j].k
-	})
-	var parts []string
-	for _, x := range out {
-		parts = append(parts, x.k+" "+percent(x.v))
-	}
-	return firstNonEmpty(strings.Join(parts, ", "), "-")
+	return largestFirst(m, func(v float64) bool { return true }, percent)
 }
 
 func countText(n int, what string) string {
@@ -241,25 +223,27 @@ func countText(n int, what string) string {
 
 // outcomesText is "expired 30, active 3, denied 2", most frequent first.
 func outcomesText(m map[string]int) string {
-	type kv struct {
-		k string
-		v int
-	}
-	var out []kv
+	return largestFirst(m, func(v int) bool { return v > 0 }, strconv.Itoa)
+}
+
+// largestFirst lists m's entries that keep holds for as "key value",
+// largest value first (ties by key), or "-" when none does.
+func largestFirst[V int | float64](m map[string]V, keep func(V) bool, format func(V) string) string {
+	keys := make([]string, 0, len(m))
 	for k, v := range m {
-		if v > 0 {
-			out = append(out, kv{k, v})
+		if keep(v) {
+			keys = append(keys, k)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].v != out[j].v {
-			return out[i].v > out[j].v
+	sort.Slice(keys, func(i, j int) bool {
+		if m[keys[i]] != m[keys[j]] {
+			return m[keys[i]] > m[keys[j]]
 		}
-		return out[i].k < out[j].k
+		return keys[i] < keys[j]
 	})
-	var parts []string
-	for _, x := range out {
-		parts = append(parts, fmt.Sprintf("%s %d", x.k, x.v))
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + " " + format(m[k])
 	}
 	return firstNonEmpty(strings.Join(parts, ", "), "-")
 }

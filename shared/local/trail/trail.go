@@ -7,6 +7,7 @@
 package trail
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -208,8 +209,10 @@ func pick(rng *rand.Rand) string {
 type randReader struct{ rng *rand.Rand }
 
 func (r randReader) Read(p []byte) (int, error) {
-	for i := range p {
-		p[i] = byte(r.rng.UintN(256))
+	var b [8]byte
+	for i := 0; i < len(p); i += len(b) {
+		binary.LittleEndian.PutUint64(b[:], r.rng.Uint64())
+		copy(p[i:], b[:])
 	}
 	return len(p), nil
 }

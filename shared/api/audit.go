@@ -166,18 +166,9 @@ func (h *Handler) stats(ctx context.Context, caller string, req events.APIGatewa
 	if err := h.mayAudit(ctx, caller); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
-	params := req.QueryStringParameters
-	for k := range params {
-		if k != "from" && k != "to" && k != "resource" {
-			return events.APIGatewayV2HTTPResponse{}, audit.UnknownParam(k, []string{"from", "to", "resource"})
-		}
-	}
-	q, err := audit.ParseQuery(params, h.Now(), 1, 1)
+	q, err := audit.ParseStatsQuery(req.QueryStringParameters, h.Now())
 	if err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
-	}
-	if q.To.Sub(q.From) > audit.StatsPeriod {
-		return events.APIGatewayV2HTTPResponse{}, access.Invalid("from", "stats cover at most %d days; ask in parts", int(audit.StatsPeriod.Hours()/24))
 	}
 	// The policy says who each requester is and whom it names; without
 	// one, every requester counts by principal.

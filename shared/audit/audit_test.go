@@ -130,3 +130,20 @@ func TestSummarize(t *testing.T) {
 		t.Errorf("empty = %+v", empty)
 	}
 }
+
+func TestParseStatsQuery(t *testing.T) {
+	q, err := ParseStatsQuery(map[string]string{"resource": "db", "from": "2026-11-01T00:00:00Z"}, now)
+	if err != nil || q.Resource != "db" || !q.To.Equal(now) {
+		t.Fatalf("query = %+v, %v", q, err)
+	}
+	for want, params := range map[string]map[string]string{
+		"action": {"action": "created"},
+		"from":   {"from": "2026-01-01T00:00:00Z", "to": "2026-11-01T00:00:00Z"},
+		"to":     {"to": "tomorrow"},
+	} {
+		var ve *access.ValidationError
+		if _, err := ParseStatsQuery(params, now); !errors.As(err, &ve) || ve.Field != want {
+			t.Errorf("%v: err = %v, want a refusal of %s", params, err, want)
+		}
+	}
+}

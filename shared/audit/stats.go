@@ -2,10 +2,12 @@ package audit
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"time"
 
 	"github.com/jitaccess/jit/shared/access"
+	"github.com/jitaccess/jit/shared/store"
 )
 
 // Stats are the service's measures over the requests created in a period:
@@ -137,3 +139,26 @@ func spread(xs []float64) Spread {
 
 // StatsPeriod bounds the period of one stats call.
 const StatsPeriod = 92 * 24 * time.Hour
+
+// statsParams are the parameters a stats query takes.
+var statsParams = []string{"from", "to", "resource"}
+
+// ParseStatsQuery reads the period and resource of a stats query (the
+// API's and the auditor page's): only from, to and resource, a period of
+// at most StatsPeriod. Refusals are *access.ValidationError naming the
+// parameter.
+func ParseStatsQuery(params map[string]string, now time.Time) (store.AuditQuery, error) {
+	for k := range params {
+		if !slices.Contains(statsParams, k) {
+			return store.AuditQuery{}, UnknownParam(k, statsParams)
+		}
+	}
+	q, err := ParseQuery(params, now, 1, 1)
+	if err != nil {
+		return store.AuditQuery{}, err
+	}
+	if q.To.Sub(q.From) > StatsPeriod {
+		return store.AuditQuery{}, access.Invalid("from", "stats cover at most %d days; ask in parts", int(StatsPeriod.Hours()/24))
+	}
+	return q, nil
+}

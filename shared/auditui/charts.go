@@ -6,7 +6,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/jitaccess/jit/shared/access"
 	"github.com/jitaccess/jit/shared/audit"
 )
 
@@ -277,20 +279,8 @@ func niceCeil(v float64) float64 {
 
 func trimFloat(v float64) string { return strconv.FormatFloat(math.Round(v*100)/100, 'f', -1, 64) }
 
-// seconds is a duration for people: "45s", "4m12s", "2h5m".
+// seconds is a measured duration written as requesters write theirs
+// ("45s", "4m12s", "2h5m"), to the second.
 func seconds(s float64) string {
-	d := int(math.Round(s))
-	switch {
-	case d < 60:
-		return strconv.Itoa(d) + "s"
-	case d < 3600:
-		if d%60 == 0 {
-			return strconv.Itoa(d/60) + "m"
-		}
-		return fmt.Sprintf("%dm%ds", d/60, d%60)
-	}
-	if (d%3600)/60 == 0 {
-		return strconv.Itoa(d/3600) + "h"
-	}
-	return fmt.Sprintf("%dh%dm", d/3600, (d%3600)/60)
+	return access.FormatDuration(time.Duration(math.Round(s)) * time.Second)
 }

@@ -55,16 +55,7 @@ func (h *Handler) stats(ctx context.Context, req events.APIGatewayV2HTTPRequest,
 	}
 	view := &statsView{Form: form}
 	p := page{Title: "Usage and speed", Principal: principal, Stats: view, Back: true}
-	for k := range params {
-		if k != "from" && k != "to" && k != "resource" {
-			form.fail(k, "is not a parameter of this page (resource, from, to)")
-			return render(http.StatusBadRequest, p)
-		}
-	}
-	q, err := audit.ParseQuery(params, h.Now(), 1, 1)
-	if err == nil && q.To.Sub(q.From) > audit.StatsPeriod {
-		err = access.Invalid("from", "stats cover at most %d days; ask in parts", int(audit.StatsPeriod.Hours()/24))
-	}
+	q, err := audit.ParseStatsQuery(params, h.Now())
 	if refused, ok := invalid(err, form); ok {
 		p.Title = "Usage and speed: check the period"
 		return render(http.StatusBadRequest, p)

@@ -33,7 +33,7 @@ type Config struct {
 	Seed uint64
 }
 
-// Defaults fills what c leaves zero.
+// withDefaults fills what c leaves zero (but Requests).
 func (c Config) withDefaults() Config {
 	if c.People == 0 {
 		c.People = 200

@@ -39,7 +39,7 @@ type Store interface {
 	HoldToken(ctx context.Context, id string) (string, error)
 	RequestRevoke(ctx context.Context, r *access.Request, by string, at time.Time) error
 	Extend(ctx context.Context, r *access.Request, was, until time.Time, total time.Duration, by string, at time.Time) error
-	End(ctx context.Context, id string, to access.Status, at time.Time, actor string, detail map[string]string) error
+	End(ctx context.Context, r *access.Request, to access.Status, at time.Time, actor string, detail map[string]string) error
 	SearchAudit(ctx context.Context, q store.AuditQuery) (*store.AuditPage, error)
 	RequestsCreated(ctx context.Context, from, to time.Time, resource string, max int) ([]*access.Request, bool, error)
 	FirstRequest(ctx context.Context, requester string) (time.Time, error)
@@ -207,7 +207,7 @@ func (h *Handler) create(ctx context.Context, caller string, req events.APIGatew
 		// Without an execution nobody would ever be asked; end the request
 		// so it does not sit pending forever, and say so.
 		h.Logger.ErrorContext(ctx, "start workflow", "request", r.ID, "error", err.Error())
-		if endErr := h.Store.End(ctx, r.ID, access.Failed, h.Now().UTC(), access.System, map[string]string{"error": "workflow could not start"}); endErr != nil {
+		if endErr := h.Store.End(ctx, r, access.Failed, h.Now().UTC(), access.System, map[string]string{"error": "workflow could not start"}); endErr != nil {
 			h.Logger.ErrorContext(ctx, "end request after failed start", "request", r.ID, "error", endErr.Error())
 		}
 		return events.APIGatewayV2HTTPResponse{}, &access.Error{Kind: access.KindUnavailable, Message: "the approval workflow could not be started; request " + r.ID + " was marked failed, please retry"}

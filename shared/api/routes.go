@@ -32,7 +32,7 @@ func (h *Handler) cancel(ctx context.Context, caller, id string) (events.APIGate
 		return events.APIGatewayV2HTTPResponse{}, forbidden("the requester or an admin can cancel a pending request; once it is approved, its approvers can too")
 	}
 	now := h.Now().UTC()
-	if err := h.Store.End(ctx, id, access.Cancelled, now, caller, nil); err != nil {
+	if err := h.Store.End(ctx, r, access.Cancelled, now, caller, nil); err != nil {
 		return events.APIGatewayV2HTTPResponse{}, err
 	}
 	// Release a waiting approval task, then stop the execution; either

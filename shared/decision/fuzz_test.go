@@ -280,8 +280,8 @@ func TestLostRaceShowsWinner(t *testing.T) {
 // racingStore lets another approval win just before Decide.
 type racingStore struct{ *storetest.Memory }
 
-func (s *racingStore) Decide(ctx context.Context, l *store.Link, outcome access.Status, at time.Time, c string) (*store.Decision, error) {
-	if _, err := s.Memory.Decide(ctx, l, access.Approved, at, "the other tap"); err != nil {
+func (s *racingStore) Decide(ctx context.Context, l *store.Link, _ *access.Request, outcome access.Status, at time.Time, c string) (*store.Decision, error) {
+	if _, err := s.Memory.Decide(ctx, l, nil, access.Approved, at, "the other tap"); err != nil {
 		return nil, err
 	}
 	s.Memory.Decided = nil

@@ -25,7 +25,7 @@ import (
 type Store interface {
 	GetLink(ctx context.Context, hash string) (*store.Link, error)
 	GetRequest(ctx context.Context, id string) (*access.Request, error)
-	Decide(ctx context.Context, l *store.Link, outcome access.Status, at time.Time, comment string) (*store.Decision, error)
+	Decide(ctx context.Context, l *store.Link, seen *access.Request, outcome access.Status, at time.Time, comment string) (*store.Decision, error)
 	LinkOpened(ctx context.Context, l *store.Link, ev access.Event) error
 }
 
@@ -170,7 +170,7 @@ func (h *Handler) decide(ctx context.Context, l *store.Link, r *access.Request, 
 		return http.StatusForbidden, page{Title: "Not allowed", Message: "You cannot decide on your own request.", Tone: "bad", Request: summary(r)}
 	}
 	now := h.Now().UTC()
-	d, err := h.Store.Decide(ctx, l, outcome, now, comment)
+	d, err := h.Store.Decide(ctx, l, r, outcome, now, comment)
 	var te *access.ErrTransition
 	if errors.Is(err, store.ErrLinkStale) {
 		return http.StatusConflict, page{Title: "No decision needed", Message: "This request has moved past the level this link was for; your decision is no longer needed.", Tone: "warn", Request: summary(r)}

@@ -28,9 +28,9 @@ type Describer interface {
 // Store is what granting needs from the table.
 type Store interface {
 	GetRequest(context.Context, string) (*access.Request, error)
-	Activate(ctx context.Context, id string, grantedAt, expiresAt time.Time, detail map[string]string) error
-	End(ctx context.Context, id string, to access.Status, at time.Time, actor string, detail map[string]string) error
-	SetHoldToken(ctx context.Context, id, token string) error
+	Activate(ctx context.Context, r *access.Request, grantedAt, expiresAt time.Time, detail map[string]string) error
+	End(ctx context.Context, r *access.Request, to access.Status, at time.Time, actor string, detail map[string]string) error
+	SetHoldToken(ctx context.Context, id, token string) (*access.Request, error)
 	Record(ctx context.Context, ev access.Event) error
 }
 
@@ -50,15 +50,12 @@ func (h *Handler) Handle(ctx context.Context, task workflow.GrantTask) (workflow
 // Hold records the token of the workflow's Hold task on the active
 // request, so revoke and extend can signal the running execution.
 func (h *Handler) Hold(ctx context.Context, task workflow.GrantTask) error {
-	if err := h.Store.SetHoldToken(ctx, task.RequestID, string(task.TaskToken)); err != nil {
+	r, err := h.Store.SetHoldToken(ctx, task.RequestID, string(task.TaskToken))
+	if err != nil {
 		return fmt.Errorf("hold %s: %w", task.RequestID, err)
 	}
 	// A revoke asked for before the hold began could not be signalled:
 	// act on it now.
-	r, err := h.Store.GetRequest(ctx, task.RequestID)
-	if err != nil {
-		return fmt.Errorf("hold %s: %w", task.RequestID, err)
-	}
 	if r.RevokeRequestedBy != "" {
 		return &RevokeRequested{ID: r.ID, By: r.RevokeRequestedBy}
 	}
@@ -177,7 +174,7 @@ func (h *Handler) Grant(ctx context.Context, task workflow.GrantTask) (workflow.
 			detail[k] = v
 		}
 	}
-	if err := h.Store.Activate(ctx, r.ID, now, expires, detail); err != nil {
+	if err := h.Store.Activate(ctx, r, now, expires, detail); err != nil {
 		// The request moved on (e.g. revoked) while we granted: take the
 		// access back rather than leave it unrecorded.
 		if rmErr := p.Remove(ctx, g); rmErr != nil {
@@ -249,7 +246,7 @@ func (h *Handler) End(ctx context.Context, task workflow.EndTask) error {
 	case to == access.Revoked && r.RevokeRequestedBy != "":
 		actor = r.RevokeRequestedBy
 	}
-	err = h.Store.End(ctx, r.ID, to, h.Now().UTC(), actor, detail)
+	err = h.Store.End(ctx, r, to, h.Now().UTC(), actor, detail)
 	var te *access.ErrTransition
 	if errors.As(err, &te) && te.From.Terminal() {
 		// Someone else ended it first (e.g. denied while the timeout fired);

@@ -252,7 +252,11 @@ func (p *IAMRoleTrust) edit(ctx context.Context, roleARN string, change func(*ro
 			return &TransientError{Err: fmt.Errorf("lock role %s: %w", name, err)}
 		}
 		err = p.editUnder(ctx, lease, name, change, force)
-		lease.Release()
+		// Giving the lease up is the check after the writes: it fails
+		// if the lease was lost meanwhile.
+		if rerr := lease.Release(); err == nil && rerr != nil {
+			err = classifyStore(rerr)
+		}
 		if !errors.Is(err, store.ErrLeaseLost) {
 			return err
 		}
@@ -266,8 +270,9 @@ func (p *IAMRoleTrust) edit(ctx context.Context, roleARN string, change func(*ro
 }
 
 // editUnder is one edit, holding lease. Every IAM write is preceded by a
-// conditional check that the lease is still ours (the state's Save is the
-// first), and followed by one: ErrLeaseLost means start again.
+// check that the lease is still ours (the state's Save, a conditional
+// write, is the first), and followed by one (the conditional release, in
+// edit): ErrLeaseLost means start again.
 //
 // What remains: IAM has no conditional writes, so a holder that stalls
 // between its check and its IAM write for longer than the rest of its
@@ -280,10 +285,7 @@ func (p *IAMRoleTrust) editUnder(ctx context.Context, lease *store.Lease, name s
 	if err != nil {
 		return err
 	}
-	state, err := lease.Policies(ctx)
-	if err != nil {
-		return classifyStore(err)
-	}
+	state := lease.Policies()
 	e := &roleEdit{role: role, now: p.now()}
 	if state.Known {
 		// The stored state is the truth; the IAM read may be stale.
@@ -339,20 +341,21 @@ func (p *IAMRoleTrust) editUnder(ctx context.Context, lease *store.Lease, name s
 	var denyErr error
 	// A revoke always writes its deny: an earlier attempt may have saved
 	// it here and failed to write it to IAM.
-	if force || e.denied || string(denies) != string(had) {
+	denyWritten := force || e.denied || string(denies) != string(had)
+	if denyWritten {
 		denyErr = p.putDenies(ctx, name, denies, len(e.denies.Statement) == 0)
 	}
 	var trustErr error
 	if force || string(before) != string(nextTrust) {
 		// Taking trust away never widens access, so it is done even if
-		// the deny failed; adding it waits for nothing.
-		if err := lease.Check(ctx); err != nil {
-			return errors.Join(denyErr, classifyStore(err))
+		// the deny failed; adding it waits for nothing. Save was the check
+		// right before, unless the deny was written since.
+		if denyWritten {
+			if err := lease.Check(ctx); err != nil {
+				return errors.Join(denyErr, classifyStore(err))
+			}
 		}
 		trustErr = p.putTrust(ctx, name, nextTrust, max)
-	}
-	if err := lease.Check(ctx); err != nil {
-		return classifyStore(err)
 	}
 	return errors.Join(denyErr, trustErr)
 }

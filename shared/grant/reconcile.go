@@ -12,7 +12,7 @@ import (
 // ReconcileStore is what the reconciler needs from the table.
 type ReconcileStore interface {
 	ListActive(ctx context.Context, cutoff time.Time) ([]*access.Request, error)
-	End(ctx context.Context, id string, to access.Status, at time.Time, actor string, detail map[string]string) error
+	End(ctx context.Context, r *access.Request, to access.Status, at time.Time, actor string, detail map[string]string) error
 	Record(ctx context.Context, ev access.Event) error
 }
 
@@ -111,5 +111,5 @@ func (r *Reconciler) reconcile(ctx context.Context, req *access.Request, now tim
 	if req.RevokeRequestedBy != "" && (req.ExpiresAt == nil || now.Before(*req.ExpiresAt)) {
 		to, detail["revoke_requested_by"] = access.Revoked, req.RevokeRequestedBy
 	}
-	return r.Store.End(ctx, req.ID, to, now.Add(time.Microsecond), ActorReconciler, detail)
+	return r.Store.End(ctx, req, to, now.Add(time.Microsecond), ActorReconciler, detail)
 }

@@ -60,9 +60,11 @@ func (h *Handler) Outcome(ctx context.Context, task OutcomeTask) error {
 		h.Logger.InfoContext(ctx, "requester is no identified person; outcome not sent", "request", r.ID, "outcome", task.Outcome, "requester", r.Requester)
 		return nil
 	}
-	history, err := h.Store.History(ctx, r.ID)
-	if err != nil {
-		return fmt.Errorf("outcome notice: %w", err)
+	var history []access.Event
+	if needsHistory(r, task.Outcome) {
+		if history, err = h.Store.History(ctx, r.ID); err != nil {
+			return fmt.Errorf("outcome notice: %w", err)
+		}
 	}
 	m, err := OutcomeEmail(r, task.Outcome, history, to)
 	if err != nil {
@@ -72,6 +74,21 @@ func (h *Handler) Outcome(ctx context.Context, task OutcomeTask) error {
 		return fmt.Errorf("outcome notice %s for %s: could not be sent", task.Outcome, r.ID)
 	}
 	return nil
+}
+
+// needsHistory reports whether the notice of outcome says something only
+// the request's events hold: a denial's comment, who revoked and why, a
+// failure's error, an approver the request does not name. The others
+// (granted, expired, timed out, most approvals) are told from the request
+// alone, without reading its history.
+func needsHistory(r *access.Request, outcome string) bool {
+	switch outcome {
+	case OutcomeDenied, OutcomeRevoked, OutcomeFailed:
+		return true
+	case OutcomeApproved:
+		return r.DecidedBy == "" && !r.BreakGlass && r.AutoApprovedBy == ""
+	}
+	return false
 }
 
 func knownOutcome(o string) bool {

@@ -79,3 +79,32 @@ func TestOutcomeEmailGolden(t *testing.T) {
 		t.Error("unknown outcome rendered")
 	}
 }
+
+// TestNeedsHistory: the request's events are read only for a notice that
+// says what only they hold.
+func TestNeedsHistory(t *testing.T) {
+	decided := &access.Request{DecidedBy: "carol@example.com"}
+	auto := &access.Request{AutoApprovedBy: "short"}
+	glass := &access.Request{BreakGlass: true}
+	unnamed := &access.Request{}
+	for _, c := range []struct {
+		r       *access.Request
+		outcome string
+		want    bool
+	}{
+		{decided, OutcomeGranted, false},
+		{decided, OutcomeExpired, false},
+		{unnamed, OutcomeTimedOut, false},
+		{decided, OutcomeApproved, false},
+		{auto, OutcomeApproved, false},
+		{glass, OutcomeApproved, false},
+		{unnamed, OutcomeApproved, true},
+		{decided, OutcomeDenied, true},
+		{decided, OutcomeRevoked, true},
+		{decided, OutcomeFailed, true},
+	} {
+		if got := needsHistory(c.r, c.outcome); got != c.want {
+			t.Errorf("needsHistory(%+v, %s) = %v, want %v", *c.r, c.outcome, got, c.want)
+		}
+	}
+}

@@ -82,7 +82,7 @@ func TestDecideMultiLevelChain(t *testing.T) {
 		},
 	}
 	for _, st := range steps {
-		d, err := s.Decide(ctx, &st.give, access.Approved, st.at, "")
+		d, err := s.Decide(ctx, &st.give, nil, access.Approved, st.at, "")
 		if err != nil {
 			t.Fatalf("%s: Decide: %v", st.name, err)
 		}
@@ -103,14 +103,14 @@ func TestDecideMultiLevelChain(t *testing.T) {
 	// A link of level 0 that was not used is stale now.
 	stale := level0["bob@example.com"]
 	stale.Hash = randHex(t, 32)
-	if _, err := s.Decide(ctx, &stale, access.Approved, stepAt(3), ""); !errors.Is(err, store.ErrLinkStale) {
+	if _, err := s.Decide(ctx, &stale, nil, access.Approved, stepAt(3), ""); !errors.Is(err, store.ErrLinkStale) {
 		t.Errorf("Decide with a level 0 link at level 1 = %v, want ErrLinkStale", err)
 	}
 
 	r = getRequest(t, s, r.ID)
 	level1 := askLevel(t, s, r, 1, stepAt(4))
 	last := level1["dave@example.com"]
-	d, err := s.Decide(ctx, &last, access.Approved, stepAt(5), "")
+	d, err := s.Decide(ctx, &last, nil, access.Approved, stepAt(5), "")
 	if err != nil {
 		t.Fatalf("final approval: %v", err)
 	}

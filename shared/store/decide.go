@@ -40,38 +40,63 @@ type Decision struct {
 // approver and level, and writes the outcome with its event. Concurrent decisions are serialized by a
 // condition on the count the decision read, so a quorum is reached exactly
 // once.
-func (s *Store) Decide(ctx context.Context, l *Link, outcome access.Status, at time.Time, comment string) (*Decision, error) {
+//
+// seen is the request as the caller read it (with its task token), or nil
+// to have Decide read it. The decision is made on what was seen; when
+// another decision got there first, the refusal carries the request as it
+// is now, and the decision is made again on that.
+func (s *Store) Decide(ctx context.Context, l *Link, seen *access.Request, outcome access.Status, at time.Time, comment string) (*Decision, error) {
 	if outcome != access.Approved && outcome != access.Denied {
 		return nil, fmt.Errorf("decide %s: %s is not a decision", l.RequestID, outcome)
 	}
+	if seen != nil && seen.ID != l.RequestID {
+		return nil, fmt.Errorf("decide: link of %s given request %s", l.RequestID, seen.ID)
+	}
+	r, stored := seen, false
 	for attempt := 0; attempt < 8; attempt++ {
-		d, err := s.decideOnce(ctx, l, outcome, at, comment)
-		if !errors.Is(err, errRaced) && !transactionConflict(err) {
+		if r == nil {
+			it, err := s.getRequestItem(ctx, l.RequestID)
+			if err != nil {
+				return nil, err
+			}
+			if r, err = it.request(); err != nil {
+				return nil, err
+			}
+			stored = true
+		}
+		if _, err := access.Decide(r, l.Approver, l.Level, outcome, l.Channel, comment, at); err != nil && !stored {
+			// Refused on the caller's read, which may be out of date:
+			// refuse only on the stored request.
+			r = nil
+			continue
+		}
+		d, err := s.decideOnce(ctx, l, r, outcome, at, comment)
+		var raced *racedError
+		if !errors.As(err, &raced) && !transactionConflict(err) {
 			return d, err
+		}
+		r = nil
+		if raced != nil && raced.now != nil {
+			r, stored = raced.now, true
 		}
 		time.Sleep(time.Duration(5+attempt*10) * time.Millisecond)
 	}
 	return nil, fmt.Errorf("decide %s: %w", l.RequestID, ErrConflict)
 }
 
-// errRaced means another decision changed the request between our read
-// and our write; the caller reads again.
-var errRaced = errors.New("raced")
+// racedError means another decision changed the request between the read
+// and the write: now is the request as it is (nil if unknown, and then it
+// is read again).
+type racedError struct{ now *access.Request }
 
-func (s *Store) decideOnce(ctx context.Context, l *Link, outcome access.Status, at time.Time, comment string) (*Decision, error) {
-	it, err := s.getRequestItem(ctx, l.RequestID)
-	if err != nil {
-		return nil, err
-	}
-	r, err := it.request()
-	if err != nil {
-		return nil, err
-	}
+func (e *racedError) Error() string { return "raced" }
+
+func (s *Store) decideOnce(ctx context.Context, l *Link, r *access.Request, outcome access.Status, at time.Time, comment string) (*Decision, error) {
 	decided, err := access.Decide(r, l.Approver, l.Level, outcome, l.Channel, comment, at)
 	if err != nil {
 		return nil, err
 	}
-	d := &Decision{Decision: *decided, TaskToken: it.TaskToken}
+	d := &Decision{Decision: *decided, TaskToken: r.TaskToken}
 	// The condition pins what this decision read: still pending, same
 	// level, same count. Anything else raced us, and we read again.
 	cond := expression.Name(attrStatus).Equal(expression.Value(string(access.Pending))).
@@ -134,6 +159,7 @@ func (s *Store) decideOnce(ctx context.Context, l *Link, outcome access.Status, 
 			TableName: &s.table, Key: key(requestPK(r.ID), skRequest),
 			UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
 			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		}},
 		consume,
 	}
@@ -150,7 +176,15 @@ func (s *Store) decideOnce(ctx context.Context, l *Link, outcome access.Status, 
 	case err == nil:
 		return d, nil
 	case conditionFailed(err, 0):
-		return nil, errRaced
+		raced := &racedError{}
+		if cur, ok := refusedItem(err, 0); ok && cur != nil {
+			if now, err := cur.request(); err == nil {
+				raced.now = now
+			}
+		} else if ok {
+			return nil, fmt.Errorf("request %s: %w", r.ID, access.ErrNotFound)
+		}
+		return nil, raced
 	case conditionFailed(err, 1):
 		return nil, fmt.Errorf("decide %s: %w", r.ID, ErrLinkSpent)
 	case len(extra) > 0 && conditionFailed(err, 2):
@@ -231,7 +265,7 @@ func (s *Store) Record(ctx context.Context, ev access.Event) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{put}}); err != nil {
+	if _, err := s.db.PutItem(ctx, createItem(s.table, put.Put.Item)); err != nil {
 		return fmt.Errorf("record %s for %s: %w", ev.Type, ev.RequestID, err)
 	}
 	return nil

@@ -44,37 +44,33 @@ func (s *Store) RequestRevoke(ctx context.Context, r *access.Request, by string,
 }
 
 // SetHoldToken records the token of the workflow task that holds an active
-// grant, so revoke and extend can signal it. Only an active request holds:
-// for any other it returns *access.ErrTransition with the status it is in.
-func (s *Store) SetHoldToken(ctx context.Context, id, token string) error {
-	expr, err := expression.NewBuilder().
-		WithCondition(expression.Name(attrStatus).Equal(expression.Value(string(access.Active)))).
-		WithUpdate(expression.Set(expression.Name(attrHoldToken), expression.Value(token))).
-		Build()
+// grant, so revoke and extend can signal it, and returns the request as
+// the write left it (so the caller sees a revoke asked for before the
+// hold began without reading again). Only an active request holds: for
+// any other it returns *access.ErrTransition with the status it is in.
+func (s *Store) SetHoldToken(ctx context.Context, id, token string) (*access.Request, error) {
+	in, err := updateItem(s.table, key(requestPK(id), skRequest),
+		expression.Name(attrStatus).Equal(expression.Value(string(access.Active))),
+		expression.Set(expression.Name(attrHoldToken), expression.Value(token)))
 	if err != nil {
-		return fmt.Errorf("hold %s: build expression: %w", id, err)
+		return nil, fmt.Errorf("hold %s: build expression: %w", id, err)
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Update: &types.Update{
-		TableName:                 &s.table,
-		Key:                       key(requestPK(id), skRequest),
-		UpdateExpression:          expr.Update(),
-		ConditionExpression:       expr.Condition(),
-		ExpressionAttributeNames:  expr.Names(),
-		ExpressionAttributeValues: expr.Values(),
-	}}}})
-	// The update is the transaction's only item: its cancellation reason
-	// is at index 0.
-	if conditionFailed(err, 0) {
-		cur, gerr := s.getRequestItem(ctx, id)
-		if gerr != nil {
-			return gerr
+	in.ReturnValues = types.ReturnValueAllNew
+	out, err := s.db.UpdateItem(ctx, in)
+	if cur, refused := refusedItem(err, 0); refused {
+		if cur == nil {
+			return nil, fmt.Errorf("hold %s: %w", id, access.ErrNotFound)
 		}
-		return &access.ErrTransition{ID: id, From: access.Status(cur.Status), To: access.Active}
+		return nil, &access.ErrTransition{ID: id, From: access.Status(cur.Status), To: access.Active}
 	}
 	if err != nil {
-		return fmt.Errorf("hold %s: %w", id, err)
+		return nil, fmt.Errorf("hold %s: %w", id, err)
 	}
-	return nil
+	var it requestItem
+	if err := unmarshalItem(out.Attributes, &it); err != nil {
+		return nil, fmt.Errorf("hold %s: %w", id, err)
+	}
+	return it.request()
 }
 
 // HoldToken returns the token the request's Hold task waits on ("" when

@@ -29,7 +29,7 @@ func TestSetHoldTokenOnlyWhileActive(t *testing.T) {
 			walk(t, s, r.ID, links, tt.give)
 			token := "hold-token-" + r.ID
 
-			err := s.SetHoldToken(ctx, r.ID, token)
+			held, err := s.SetHoldToken(ctx, r.ID, token)
 			got, gerr := s.HoldToken(ctx, r.ID)
 			if gerr != nil {
 				t.Fatal(gerr)
@@ -37,6 +37,10 @@ func TestSetHoldTokenOnlyWhileActive(t *testing.T) {
 			if tt.wantFrom == "" {
 				if err != nil || got != token {
 					t.Errorf("SetHoldToken = %v, token %q; want nil, %q", err, got, token)
+				}
+				// The answer is the request as written: no second read.
+				if held == nil || held.ID != r.ID || held.Status != access.Active || held.HoldToken != token {
+					t.Errorf("SetHoldToken returned %+v, want the active request with its hold token", held)
 				}
 				return
 			}

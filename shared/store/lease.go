@@ -51,6 +51,9 @@ type Lease struct {
 	owner string
 	token int64
 	until time.Time
+	// state is the item's RolePolicies as the Lock found them: while the
+	// lease is ours, nobody else writes them.
+	state RolePolicies
 }
 
 // Token is the lease's fencing token.
@@ -100,18 +103,22 @@ func (s *Store) Lock(ctx context.Context, name string, ttl time.Duration) (*Leas
 		if err != nil {
 			return nil, fmt.Errorf("lock %s: %w", name, err)
 		}
-		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Update: &types.Update{
+		// The write returns the item as it left it: the token it drew
+		// and the state kept with the lease, without a read.
+		out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName: &s.table, Key: key(leasePK(name), skLease),
 			UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
 			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		}}}})
+			ReturnValues: types.ReturnValueAllNew,
+		})
 		if err == nil {
-			token, err := s.leaseToken(ctx, name, owner)
-			if err != nil {
+			var it leaseItem
+			if err := unmarshalItem(out.Attributes, &it); err != nil {
 				s.release(name, owner)
-				return nil, err
+				return nil, fmt.Errorf("lock %s: %w", name, err)
 			}
-			return &Lease{s: s, name: name, owner: owner, token: token, until: until}, nil
+			return &Lease{s: s, name: name, owner: owner, token: it.Token, until: until,
+				state: RolePolicies{Known: it.Known, Grants: it.Grants, Denies: it.Denies}}, nil
 		}
 		if !conditionFailed(err, 0) && !transactionConflict(err) {
 			return nil, fmt.Errorf("lock %s: %w", name, err)
@@ -130,19 +137,6 @@ const (
 	attrOldLeaseOwner = "owner"
 	attrOldLeaseUntil = "until"
 )
-
-// leaseToken reads the token our Lock wrote (TransactWriteItems returns
-// no attributes).
-func (s *Store) leaseToken(ctx context.Context, name, owner string) (int64, error) {
-	it, err := s.leaseItem(ctx, name)
-	if err != nil {
-		return 0, err
-	}
-	if it.Owner != owner {
-		return 0, fmt.Errorf("lock %s: %w", name, ErrLeaseLost)
-	}
-	return it.Token, nil
-}
 
 // leaseItem is the stored lease and the state kept with it.
 type leaseItem struct {
@@ -176,44 +170,59 @@ func (l *Lease) held() expression.ConditionBuilder {
 		And(expression.Name(attrLeaseUntil).GreaterThan(expression.Value(time.Now().UnixMilli())))
 }
 
-// Check is a conditional check that the lease is still ours, made right
-// before a write the lease protects (and after it, to learn whether
-// another holder may have written meanwhile). ErrLeaseLost if not.
+// Check tells whether the lease is still ours, right before a write the
+// lease protects. It is a strongly consistent read (half the capacity of
+// a transaction's condition check, and as current). ErrLeaseLost if not.
 func (l *Lease) Check(ctx context.Context) error {
-	expr, err := expression.NewBuilder().WithCondition(l.held()).Build()
+	it, err := l.s.leaseItem(ctx, l.name)
 	if err != nil {
 		return fmt.Errorf("check lease %s: %w", l.name, err)
 	}
-	_, err = l.s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{ConditionCheck: &types.ConditionCheck{
-		TableName: &l.s.table, Key: key(leasePK(l.name), skLease),
-		ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	}}}})
-	if conditionFailed(err, 0) {
+	if it.Owner != l.owner || it.Token != l.token || it.Until <= time.Now().UnixMilli() {
 		return fmt.Errorf("lease %s: %w", l.name, ErrLeaseLost)
-	}
-	if err != nil {
-		return fmt.Errorf("check lease %s: %w", l.name, err)
 	}
 	return nil
 }
 
-// Release gives the lease up if it is still ours, keeping the state
-// stored with it.
-func (l *Lease) Release() { l.s.release(l.name, l.owner) }
-
-func (s *Store) release(name, owner string) {
+// Release gives the lease up, keeping the state stored with it, and says
+// whether it was still ours until then: the check after the writes it
+// protected. ErrLeaseLost if it was not (another writer may have written
+// meanwhile; nothing of theirs is touched).
+func (l *Lease) Release() error {
 	// A fresh context: release even if the caller's ended.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	expr, err := expression.NewBuilder().
-		WithCondition(expression.Name(attrLeaseOwner).Equal(expression.Value(owner))).
-		WithUpdate(expression.Remove(expression.Name(attrLeaseOwner)).Remove(expression.Name(attrLeaseUntil))).Build()
+	in, err := updateItem(l.s.table, key(leasePK(l.name), skLease), l.held(),
+		expression.Remove(expression.Name(attrLeaseOwner)).Remove(expression.Name(attrLeaseUntil)))
+	if err != nil {
+		return fmt.Errorf("release lease %s: %w", l.name, err)
+	}
+	in.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureNone
+	_, err = l.s.db.UpdateItem(ctx, in)
+	if conditionFailed(err, 0) {
+		// Not ours now: either it ran out (and maybe another took it),
+		// or it is ours but past its time; give the latter up too.
+		l.s.release(l.name, l.owner)
+		return fmt.Errorf("lease %s: %w", l.name, ErrLeaseLost)
+	}
+	if err != nil {
+		// Whether it was still ours is unknown; it runs out by itself.
+		return fmt.Errorf("release lease %s: %w", l.name, err)
+	}
+	return nil
+}
+
+// release gives up a lease of owner's, whatever its time, if it is still
+// theirs.
+func (s *Store) release(name, owner string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	in, err := updateItem(s.table, key(leasePK(name), skLease),
+		expression.Name(attrLeaseOwner).Equal(expression.Value(owner)),
+		expression.Remove(expression.Name(attrLeaseOwner)).Remove(expression.Name(attrLeaseUntil)))
 	if err != nil {
 		return
 	}
-	_, _ = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Update: &types.Update{
-		TableName: &s.table, Key: key(leasePK(name), skLease),
-		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	}}}})
+	in.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureNone
+	_, _ = s.db.UpdateItem(ctx, in)
 }

@@ -6,7 +6,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // RolePolicies is what the service expects of a managed role's policies,
@@ -24,15 +23,10 @@ type RolePolicies struct {
 	Denies string
 }
 
-// Policies reads the role state kept with the lease (strongly
-// consistent).
-func (l *Lease) Policies(ctx context.Context) (RolePolicies, error) {
-	it, err := l.s.leaseItem(ctx, l.name)
-	if err != nil {
-		return RolePolicies{}, err
-	}
-	return RolePolicies{Known: it.Known, Grants: it.Grants, Denies: it.Denies}, nil
-}
+// Policies is the role state kept with the lease, as the Lock found it
+// (or as this holder last saved it): no one else writes it while the
+// lease is ours, so it needs no read.
+func (l *Lease) Policies() RolePolicies { return l.state }
 
 // Save writes the role state, only while the lease is still ours: it is
 // the conditional write made before the IAM writes it describes.
@@ -44,16 +38,17 @@ func (l *Lease) Save(ctx context.Context, p RolePolicies) error {
 	if err != nil {
 		return fmt.Errorf("save role state %s: %w", l.name, err)
 	}
-	_, err = l.s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{{Update: &types.Update{
+	_, err = l.s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &l.s.table, Key: key(leasePK(l.name), skLease),
 		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	}}}})
+	})
 	if conditionFailed(err, 0) {
 		return fmt.Errorf("lease %s: %w", l.name, ErrLeaseLost)
 	}
 	if err != nil {
 		return fmt.Errorf("save role state %s: %w", l.name, err)
 	}
+	l.state = RolePolicies{Known: true, Grants: p.Grants, Denies: p.Denies}
 	return nil
 }

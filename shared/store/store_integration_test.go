@@ -369,18 +369,28 @@ func walk(t *testing.T, s *store.Store, id string, links []store.Link, path []ac
 		var err error
 		switch to {
 		case access.Approved, access.Denied:
-			_, err = s.Decide(ctx, &links[0], to, at, "")
+			_, err = s.Decide(ctx, &links[0], nil, to, at, "")
 			links = links[1:]
 		case access.Active:
-			err = s.Activate(ctx, id, at, at.Add(90*time.Minute), nil)
+			err = s.Activate(ctx, read(t, s, id), at, at.Add(90*time.Minute), nil)
 		default:
-			err = s.End(ctx, id, to, at, access.System, nil)
+			err = s.End(ctx, read(t, s, id), to, at, access.System, nil)
 		}
 		if err != nil {
 			t.Fatalf("setup: move %s to %s: %v", id, to, err)
 		}
 	}
 	return links
+}
+
+// read is the request as stored now.
+func read(t *testing.T, s *store.Store, id string) *access.Request {
+	t.Helper()
+	r, err := s.GetRequest(testContext(t), id)
+	if err != nil {
+		t.Fatalf("setup: read %s: %v", id, err)
+	}
+	return r
 }
 
 // ---- raw reads ----
@@ -654,18 +664,18 @@ type op func(ctx context.Context, s *store.Store, r *access.Request, links []sto
 
 func decide(outcome access.Status) op {
 	return func(ctx context.Context, s *store.Store, _ *access.Request, links []store.Link, at time.Time) error {
-		_, err := s.Decide(ctx, &links[0], outcome, at, "looks fine")
+		_, err := s.Decide(ctx, &links[0], nil, outcome, at, "looks fine")
 		return err
 	}
 }
 
 func activate(ctx context.Context, s *store.Store, r *access.Request, _ []store.Link, at time.Time) error {
-	return s.Activate(ctx, r.ID, at, at.Add(r.Duration), map[string]string{"session": "s-1"})
+	return s.Activate(ctx, r, at, at.Add(r.Duration), map[string]string{"session": "s-1"})
 }
 
 func end(to access.Status, actor string) op {
 	return func(ctx context.Context, s *store.Store, r *access.Request, _ []store.Link, at time.Time) error {
-		return s.End(ctx, r.ID, to, at, actor, map[string]string{"why": string(to)})
+		return s.End(ctx, r, to, at, actor, map[string]string{"why": string(to)})
 	}
 }
 
@@ -882,11 +892,15 @@ func TestTransitionBadInput(t *testing.T) {
 		do      func() error
 		wantErr error // nil: any error but ErrTransition
 	}{
-		{"end with a non-final status", func() error { return s.End(ctx, r.ID, access.Active, t0, access.System, nil) }, nil},
-		{"end with an unknown status", func() error { return s.End(ctx, r.ID, "archived", t0, access.System, nil) }, nil},
-		{"decide with a non-decision", func() error { _, err := s.Decide(ctx, &links[0], access.Active, t0, ""); return err }, nil},
-		{"activate a missing request", func() error { return s.Activate(ctx, missing, t0, t0.Add(time.Hour), nil) }, access.ErrNotFound},
-		{"end a missing request", func() error { return s.End(ctx, missing, access.Expired, t0, access.System, nil) }, access.ErrNotFound},
+		{"end with a non-final status", func() error { return s.End(ctx, r, access.Active, t0, access.System, nil) }, nil},
+		{"end with an unknown status", func() error { return s.End(ctx, r, "archived", t0, access.System, nil) }, nil},
+		{"decide with a non-decision", func() error { _, err := s.Decide(ctx, &links[0], nil, access.Active, t0, ""); return err }, nil},
+		{"activate a missing request", func() error {
+			return s.Activate(ctx, &access.Request{ID: missing, Resource: "sandbox", Requester: "nobody", Status: access.Approved}, t0, t0.Add(time.Hour), nil)
+		}, access.ErrNotFound},
+		{"end a missing request", func() error {
+			return s.End(ctx, &access.Request{ID: missing, Resource: "sandbox", Requester: "nobody", Status: access.Active}, access.Expired, t0, access.System, nil)
+		}, access.ErrNotFound},
 		{"ask approval of a missing request", func() error {
 			return s.RequestApproval(ctx, &access.Request{ID: missing, Resource: "sandbox", Requester: "nobody"}, 1, "tok", newLinks(t, missing, 1, t0, time.Hour), t0)
 		}, access.ErrNotFound},
@@ -959,7 +973,7 @@ func TestRequestApprovalStoresTokenAndLinks(t *testing.T) {
 	}
 
 	// Asking again once decided is refused and stores no link.
-	if _, err := s.Decide(ctx, &links[0], access.Approved, at.Add(time.Minute), ""); err != nil {
+	if _, err := s.Decide(ctx, &links[0], nil, access.Approved, at.Add(time.Minute), ""); err != nil {
 		t.Fatalf("Decide: %v", err)
 	}
 	more := newLinks(t, r.ID, 1, at.Add(2*time.Minute), time.Hour)
@@ -1055,7 +1069,7 @@ func TestDecideThroughLinks(t *testing.T) {
 			l := tt.link(own, other)
 			before, beforeOther := snap(t, r.ID, all), snap(t, o.ID, nil)
 
-			_, err := s.Decide(ctx, &l, tt.want, tt.at, "ok by me")
+			_, err := s.Decide(ctx, &l, nil, tt.want, tt.at, "ok by me")
 			if tt.wantErr != nil {
 				if !errors.Is(err, tt.wantErr) {
 					t.Fatalf("Decide = %v, want %v", err, tt.wantErr)
@@ -1096,7 +1110,7 @@ func TestDecideThroughLinks(t *testing.T) {
 			after := snap(t, r.ID, all)
 			for i, again := range []store.Link{l, own[1]} {
 				for _, outcome := range []access.Status{access.Approved, access.Denied} {
-					_, err := s.Decide(ctx, &again, outcome, tt.at.Add(time.Second), "")
+					_, err := s.Decide(ctx, &again, nil, outcome, tt.at.Add(time.Second), "")
 					var te *access.ErrTransition
 					if !errors.Is(err, store.ErrLinkSpent) && !errors.As(err, &te) {
 						t.Errorf("Decide again (link %d, %s) = %v, want ErrLinkSpent or ErrTransition", i, outcome, err)
@@ -1124,11 +1138,17 @@ func TestDecideConcurrently(t *testing.T) {
 		// pending request, so all 50 reach the conditional transaction.
 		// Otherwise they interleave as they come.
 		readFirst bool
+		// seen passes every goroutine the pending request read before the
+		// race, as the decision page does: Decide reads nothing, and a
+		// loser learns the new state from its refused write.
+		seen bool
 	}{
-		{"same link, all read first", 1, true},
-		{"five links, all read first", 5, true},
-		{"same link, free for all", 1, false},
-		{"five links, free for all", 5, false},
+		{"same link, all read first", 1, true, false},
+		{"five links, all read first", 5, true, false},
+		{"same link, free for all", 1, false, false},
+		{"five links, free for all", 5, false, false},
+		{"same link, the page's read", 1, true, true},
+		{"five links, the page's read", 5, true, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1157,8 +1177,12 @@ func TestDecideConcurrently(t *testing.T) {
 					if i%2 == 1 {
 						outcome = access.Denied
 					}
+					var seen *access.Request
+					if tt.seen {
+						seen = r
+					}
 					<-start
-					_, err := s.Decide(ctx, &l, outcome, at.Add(time.Duration(i)*time.Microsecond), fmt.Sprint("goroutine ", i))
+					_, err := s.Decide(ctx, &l, seen, outcome, at.Add(time.Duration(i)*time.Microsecond), fmt.Sprint("goroutine ", i))
 					var te *access.ErrTransition
 					mu.Lock()
 					defer mu.Unlock()

@@ -20,9 +20,12 @@ import (
 )
 
 // move is one status change: the request update, conditional on the
-// request being in a status that may move to To, and its audit event.
+// request still being in the status its caller read, and its audit event.
 type move struct {
-	id     string
+	// seen is the request as the caller read it: the status the move
+	// leaves (the write's condition) and the resource and requester its
+	// event names. The move reads nothing itself.
+	seen   *access.Request
 	to     access.Status
 	at     time.Time
 	actor  string
@@ -30,119 +33,120 @@ type move struct {
 	// set holds extra attributes to write with the status (values as the
 	// attributevalue package marshals them).
 	set map[string]any
-	// also holds further items that must succeed in the same transaction
-	// (e.g. consuming a decision link); they come after the request update
-	// and the event.
-	also []types.TransactWriteItem
 }
 
-// errAlso is returned when one of move.also failed its condition.
-var errAlso = errors.New("a linked item failed its condition")
-
-// errMovedMeanwhile: the request changed status between the read and the
-// write, to one the move is still allowed from; transition tries again.
-var errMovedMeanwhile = errors.New("the status changed meanwhile")
-
-// transition makes the move, retrying a few times when DynamoDB cancels it
-// because another transaction touched the same items at the same moment:
-// the retry re-reads the status, so the loser of a race gets
-// *access.ErrTransition (or ErrLinkSpent) rather than a raw AWS error.
+// transition makes the move from the status the caller read. When
+// DynamoDB refuses it, the refusal carries the item as it is now
+// (ReturnValuesOnConditionCheckFailure), so the status it moved to is
+// known without a read: if the move is still allowed from there (a cancel
+// racing an approval), it is made from there; otherwise the caller gets
+// *access.ErrTransition. A transaction cancelled because another touched
+// the same items at the same moment is tried again as it was. Only a
+// caller whose read does not allow the move at all costs a read: it may
+// be out of date.
 func (s *Store) transition(ctx context.Context, m move) error {
-	var err error
+	id := m.seen.ID
+	if len(access.Sources(m.to)) == 0 {
+		return fmt.Errorf("move %s to %s: no status leads there", id, m.to)
+	}
+	from := m.seen.Status
+	if !access.CanMove(from, m.to) {
+		cur, err := s.getRequestItem(ctx, id)
+		if err != nil {
+			return err
+		}
+		from = access.Status(cur.Status)
+	}
 	for attempt := 0; attempt < 4; attempt++ {
-		if err = s.transitionOnce(ctx, m); !transactionConflict(err) && !errors.Is(err, errMovedMeanwhile) {
+		if !access.CanMove(from, m.to) {
+			return &access.ErrTransition{ID: id, From: from, To: m.to}
+		}
+		err := s.transitionFrom(ctx, m, from)
+		if err == nil {
+			return nil
+		}
+		if now, ok := refusedItem(err, 0); ok {
+			if now == nil {
+				return fmt.Errorf("request %s: %w", id, access.ErrNotFound)
+			}
+			from = access.Status(now.Status)
+			continue
+		}
+		if !transactionConflict(err) {
 			return err
 		}
 		time.Sleep(time.Duration(10+rand.IntN(40)) * time.Millisecond)
 	}
-	if errors.Is(err, errMovedMeanwhile) {
-		// Still moving after every attempt: report what it is now.
-		if cur, gerr := s.getRequestItem(ctx, m.id); gerr == nil {
-			return &access.ErrTransition{ID: m.id, From: access.Status(cur.Status), To: m.to}
-		}
-	}
-	return fmt.Errorf("move %s to %s: %w", m.id, m.to, ErrConflict)
+	return fmt.Errorf("move %s to %s: %w", id, m.to, ErrConflict)
 }
 
-func (s *Store) transitionOnce(ctx context.Context, m move) error {
-	from := access.Sources(m.to)
-	if len(from) == 0 {
-		return fmt.Errorf("move %s to %s: no status leads there", m.id, m.to)
-	}
-	// The event records the status the request is actually leaving. The
-	// condition admits several sources, so read it first; the condition
-	// below still guards the write against anything changing in between.
-	cur, err := s.getRequestItem(ctx, m.id)
-	if err != nil {
-		return err
-	}
-	if !access.CanMove(access.Status(cur.Status), m.to) {
-		return &access.ErrTransition{ID: m.id, From: access.Status(cur.Status), To: m.to}
-	}
+// transitionFrom is one attempt: the request update, conditional on the
+// status being from, and the event recording that status left.
+func (s *Store) transitionFrom(ctx context.Context, m move, from access.Status) error {
+	id := m.seen.ID
 	update := expression.Set(expression.Name(attrStatus), expression.Value(string(m.to))).
 		Set(expression.Name(attrUpdatedAt), expression.Value(formatTime(m.at))).
-		Set(expression.Name(attrGSI3PK), expression.Value(statusKey(string(m.to), m.id)))
+		Set(expression.Name(attrGSI3PK), expression.Value(statusKey(string(m.to), id)))
 	if m.to.Terminal() {
 		update = update.Set(expression.Name(attrEndedAt), expression.Value(formatTime(m.at)))
 	}
 	for _, attr := range slices.Sorted(maps.Keys(m.set)) {
 		update = update.Set(expression.Name(attr), expression.Value(m.set[attr]))
 	}
-	sources := make([]expression.OperandBuilder, len(from))
-	for j, f := range from {
-		sources[j] = expression.Value(string(f))
-	}
-	cond := expression.AttributeExists(expression.Name(attrPK)).
-		And(expression.Name(attrStatus).Equal(expression.Value(cur.Status))).
-		And(expression.Name(attrStatus).In(sources[0], sources[1:]...))
-	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(update).Build()
+	write, err := conditionalUpdate(s.table, key(requestPK(id), skRequest),
+		expression.Name(attrStatus).Equal(expression.Value(string(from))), update)
 	if err != nil {
-		return fmt.Errorf("move %s to %s: build expression: %w", m.id, m.to, err)
+		return fmt.Errorf("move %s to %s: build expression: %w", id, m.to, err)
 	}
+	write.Update.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
 	ev, err := s.putEvent(ctx, access.Event{
-		RequestID: m.id, Type: string(m.to), Actor: m.actor, At: m.at,
-		Resource: cur.Resource, Requester: cur.Requester,
-		From: access.Status(cur.Status), To: m.to, Detail: m.detail,
-	})
+		Type: string(m.to), Actor: m.actor, At: m.at,
+		From: from, To: m.to, Detail: m.detail,
+	}.About(m.seen))
 	if err != nil {
 		return err
 	}
-	write := types.TransactWriteItem{Update: &types.Update{
-		TableName: &s.table, Key: key(requestPK(m.id), skRequest),
-		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	}}
-	items := append([]types.TransactWriteItem{write, ev}, m.also...)
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	if err == nil {
-		return nil
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{write, ev}})
+	if err != nil && !conditionFailed(err, 0) && !transactionConflict(err) {
+		return fmt.Errorf("move %s to %s: %w", id, m.to, err)
 	}
-	if conditionFailed(err, 0) {
-		now, gerr := s.getRequestItem(ctx, m.id)
-		if gerr != nil {
-			return gerr
-		}
-		if access.CanMove(access.Status(now.Status), m.to) {
-			// Another move got there first, but this one is still allowed
-			// from where it went (a cancel racing an approval): try again
-			// from the new status.
-			return fmt.Errorf("move %s to %s: %w", m.id, m.to, errMovedMeanwhile)
-		}
-		return &access.ErrTransition{ID: m.id, From: access.Status(now.Status), To: m.to}
-	}
-	for j := range m.also {
-		if conditionFailed(err, 2+j) {
-			return fmt.Errorf("move %s to %s: %w", m.id, m.to, errAlso)
-		}
-	}
-	return fmt.Errorf("move %s to %s: %w", m.id, m.to, err)
+	return err
 }
 
-// Activate records a successful grant: approved → active, with the window.
-func (s *Store) Activate(ctx context.Context, id string, grantedAt, expiresAt time.Time, detail map[string]string) error {
+// refusedItem returns, for a write refused because the item at index i
+// of its transaction (or the single item of a plain write) failed its
+// condition, the item as it was: the write asked for it
+// (ReturnValuesOnConditionCheckFailure ALL_OLD), and DynamoDB leaves it
+// out only when there is no item (it is nil then). ok is false for any
+// other error.
+func refusedItem(err error, i int) (it *requestItem, ok bool) {
+	if !conditionFailed(err, i) {
+		return nil, false
+	}
+	var raw map[string]types.AttributeValue
+	var tce *types.TransactionCanceledException
+	var ccf *types.ConditionalCheckFailedException
+	switch {
+	case errors.As(err, &tce):
+		raw = tce.CancellationReasons[i].Item
+	case errors.As(err, &ccf):
+		raw = ccf.Item
+	}
+	if raw == nil {
+		return nil, true
+	}
+	var cur requestItem
+	if attributevalue.UnmarshalMap(raw, &cur) != nil {
+		return nil, false
+	}
+	return &cur, true
+}
+
+// Activate records a successful grant of r (read as approved): active,
+// with the window.
+func (s *Store) Activate(ctx context.Context, r *access.Request, grantedAt, expiresAt time.Time, detail map[string]string) error {
 	return s.transition(ctx, move{
-		id: id, to: access.Active, at: grantedAt, actor: access.System, detail: detail,
+		seen: r, to: access.Active, at: grantedAt, actor: access.System, detail: detail,
 		set: map[string]any{
 			attrGrantedAt: formatTime(grantedAt),
 			attrExpiresAt: formatTime(expiresAt),
@@ -150,13 +154,14 @@ func (s *Store) Activate(ctx context.Context, id string, grantedAt, expiresAt ti
 	})
 }
 
-// End moves a request to a terminal status (expired, timed_out, failed,
-// revoked, cancelled) on behalf of actor.
-func (s *Store) End(ctx context.Context, id string, to access.Status, at time.Time, actor string, detail map[string]string) error {
+// End moves r to a terminal status (expired, timed_out, failed, revoked,
+// cancelled) on behalf of actor, from the status r was read in (or the
+// one it moved to meanwhile, if the end is allowed from there too).
+func (s *Store) End(ctx context.Context, r *access.Request, to access.Status, at time.Time, actor string, detail map[string]string) error {
 	if !to.Terminal() {
-		return fmt.Errorf("end %s: %s is not a final status", id, to)
+		return fmt.Errorf("end %s: %s is not a final status", r.ID, to)
 	}
-	return s.transition(ctx, move{id: id, to: to, at: at, actor: actor, detail: detail})
+	return s.transition(ctx, move{seen: r, to: to, at: at, actor: actor, detail: detail})
 }
 
 // Link is a decision link as stored: the hash of its token and what the

@@ -2,6 +2,7 @@ package store
 
 import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
@@ -58,4 +59,30 @@ func partition(attr, value string) expression.Expression {
 func between(pkAttr, pk, skAttr, lo, hi string) expression.KeyConditionBuilder {
 	return expression.Key(pkAttr).Equal(expression.Value(pk)).
 		And(expression.Key(skAttr).Between(expression.Value(lo), expression.Value(hi)))
+}
+
+// updateItem is the single-item write that applies update to the item at
+// k only where cond holds, asking for the item as it was when the
+// condition fails (see refusedItem). One item changing needs no
+// transaction, which would cost twice the write capacity.
+func updateItem(table string, k map[string]types.AttributeValue, cond expression.ConditionBuilder, update expression.UpdateBuilder) (*dynamodb.UpdateItemInput, error) {
+	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(update).Build()
+	if err != nil {
+		return nil, err
+	}
+	return &dynamodb.UpdateItemInput{
+		TableName: &table, Key: k,
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}, nil
+}
+
+// createItem is the single-item write that creates item, or fails if an
+// item with its key exists.
+func createItem(table string, item map[string]types.AttributeValue) *dynamodb.PutItemInput {
+	return &dynamodb.PutItemInput{
+		TableName: &table, Item: item,
+		ConditionExpression: createOnly.Condition(), ExpressionAttributeNames: createOnly.Names(),
+	}
 }

@@ -170,10 +170,10 @@ func (m *Memory) Extend(_ context.Context, r *access.Request, _, until time.Time
 }
 
 // End moves the request to a final status.
-func (m *Memory) End(_ context.Context, id string, to access.Status, at time.Time, _ string, _ map[string]string) error {
+func (m *Memory) End(_ context.Context, r *access.Request, to access.Status, at time.Time, _ string, _ map[string]string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if stored, ok := m.Requests[id]; ok {
+	if stored, ok := m.Requests[r.ID]; ok {
 		stored.Status, stored.EndedAt = to, &at
 	}
 	m.Changes = append(m.Changes, "end")
@@ -215,7 +215,7 @@ func (m *Memory) LinkOpened(context.Context, *store.Link, access.Event) error { 
 // Decide spends the link and ends the request's wait under the table's
 // conditions: the link unused, unexpired and for the same request, the
 // request pending. Every level here needs one approval.
-func (m *Memory) Decide(_ context.Context, l *store.Link, outcome access.Status, at time.Time, _ string) (*store.Decision, error) {
+func (m *Memory) Decide(_ context.Context, l *store.Link, _ *access.Request, outcome access.Status, at time.Time, _ string) (*store.Decision, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	stored := m.link(l.Hash)

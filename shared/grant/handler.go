@@ -10,6 +10,7 @@ import (
 
 	"github.com/jitaccess/jit/shared/access"
 	"github.com/jitaccess/jit/shared/lambdaenv"
+	"github.com/jitaccess/jit/shared/store"
 	"github.com/jitaccess/jit/shared/workflow"
 )
 
@@ -17,6 +18,55 @@ import (
 type Provider interface {
 	Apply(context.Context, Grant) error
 	Remove(context.Context, Grant) error
+}
+
+// Record writes the outcome of a provider's change. A provider that
+// edits under a lease passes it, so the same write gives the lease up
+// (store.ActivateUnder, store.EndUnder); others pass nil.
+type Record func(ctx context.Context, lease *store.Lease) error
+
+// Recording is a provider whose change ends in the write that records its
+// outcome, made while the lease it edits under is still held: one write
+// less per change than recording after releasing.
+type Recording interface {
+	ApplyRecorded(context.Context, Grant, Record) error
+	RemoveRecorded(context.Context, Grant, Record) error
+}
+
+// change applies g with p (or removes it), then records the outcome with
+// record: inside the provider's edit when it is Recording, after it
+// otherwise. It tells the change's failure (nothing recorded) from the
+// record's (the change was made but not recorded).
+func change(ctx context.Context, p Provider, g Grant, remove bool, record Record) (changeErr, recordErr error) {
+	rp, ok := p.(Recording)
+	if !ok {
+		if remove {
+			changeErr = p.Remove(ctx, g)
+		} else {
+			changeErr = p.Apply(ctx, g)
+		}
+		if changeErr != nil {
+			return changeErr, nil
+		}
+		return nil, record(ctx, nil)
+	}
+	var last error
+	rec := func(ctx context.Context, lease *store.Lease) error {
+		last = record(ctx, lease)
+		return last
+	}
+	var err error
+	if remove {
+		err = rp.RemoveRecorded(ctx, g, rec)
+	} else {
+		err = rp.ApplyRecorded(ctx, g, rec)
+	}
+	// A lost lease starts the edit again; only a record refused for
+	// another reason ends it with the change made and unrecorded.
+	if err != nil && last != nil && !errors.Is(last, store.ErrLeaseLost) {
+		return nil, err
+	}
+	return err, nil
 }
 
 // Describer is a provider that can say exactly what a grant changed, for
@@ -28,8 +78,8 @@ type Describer interface {
 // Store is what granting needs from the table.
 type Store interface {
 	GetRequest(context.Context, string) (*access.Request, error)
-	Activate(ctx context.Context, r *access.Request, grantedAt, expiresAt time.Time, detail map[string]string) error
-	End(ctx context.Context, r *access.Request, to access.Status, at time.Time, actor string, detail map[string]string) error
+	ActivateUnder(ctx context.Context, lease *store.Lease, r *access.Request, grantedAt, expiresAt time.Time, detail map[string]string) error
+	EndUnder(ctx context.Context, lease *store.Lease, r *access.Request, to access.Status, at time.Time, actor string, detail map[string]string) error
 	SetHoldToken(ctx context.Context, id, token string) (*access.Request, error)
 	Record(ctx context.Context, ev access.Event) error
 }
@@ -48,7 +98,9 @@ func (h *Handler) Handle(ctx context.Context, task workflow.GrantTask) (workflow
 }
 
 // Hold records the token of the workflow's Hold task on the active
-// request, so revoke and extend can signal the running execution.
+// request, so revoke and extend can signal the running execution. The
+// notify function runs Hold now (notify.Handler.Hold); this serves
+// executions started before.
 func (h *Handler) Hold(ctx context.Context, task workflow.GrantTask) error {
 	r, err := h.Store.SetHoldToken(ctx, task.RequestID, string(task.TaskToken))
 	if err != nil {
@@ -57,17 +109,9 @@ func (h *Handler) Hold(ctx context.Context, task workflow.GrantTask) error {
 	// A revoke asked for before the hold began could not be signalled:
 	// act on it now.
 	if r.RevokeRequestedBy != "" {
-		return &RevokeRequested{ID: r.ID, By: r.RevokeRequestedBy}
+		return &workflow.RevokeRequested{ID: r.ID, By: r.RevokeRequestedBy}
 	}
 	return nil
-}
-
-// RevokeRequested ends a Hold at once: its type name is what the state
-// machine's Catch matches.
-type RevokeRequested struct{ ID, By string }
-
-func (e *RevokeRequested) Error() string {
-	return fmt.Sprintf("request %s: revoke requested by %s", e.ID, e.By)
 }
 
 // Refresh re-applies an active request's grant with its current window
@@ -162,9 +206,6 @@ func (h *Handler) Grant(ctx context.Context, task workflow.GrantTask) (workflow.
 	// the same instant.
 	expires := now.Add(r.Duration).Add(time.Second - 1).Truncate(time.Second)
 	g := Grant{RequestID: r.ID, Principal: r.Requester, Target: r.Target, ExpiresAt: expires}
-	if err := p.Apply(ctx, g); err != nil {
-		return workflow.GrantResult{}, surface(fmt.Errorf("grant %s: %w", r.ID, err))
-	}
 	detail := map[string]string{"provider": r.Target.Provider, "session_name": access.RoleSessionName(r.Requester), "expires_at": workflow.Timestamp(expires)}
 	for n, v := range r.Target.Params {
 		detail[n] = v
@@ -174,7 +215,13 @@ func (h *Handler) Grant(ctx context.Context, task workflow.GrantTask) (workflow.
 			detail[k] = v
 		}
 	}
-	if err := h.Store.Activate(ctx, r, now, expires, detail); err != nil {
+	applyErr, err := change(ctx, p, g, false, func(ctx context.Context, lease *store.Lease) error {
+		return h.Store.ActivateUnder(ctx, lease, r, now, expires, detail)
+	})
+	if applyErr != nil {
+		return workflow.GrantResult{}, surface(fmt.Errorf("grant %s: %w", r.ID, applyErr))
+	}
+	if err != nil {
 		// The request moved on (e.g. revoked) while we granted: take the
 		// access back rather than leave it unrecorded.
 		if rmErr := p.Remove(ctx, g); rmErr != nil {
@@ -211,28 +258,11 @@ func (h *Handler) End(ctx context.Context, task workflow.EndTask) error {
 	if r.Status == to {
 		return nil
 	}
-	if r.Status == access.Active || r.Status == access.Approved || to == access.Failed {
-		p, err := h.provider(r)
-		if err != nil {
-			return err
-		}
-		err = p.Remove(ctx, Grant{RequestID: r.ID, Principal: r.Requester, Target: r.Target})
-		// A role that is not managed now but was when the grant was
-		// applied (the request is active) still trusts the requester, and
-		// this service may no longer change it: that is a failed revoke
-		// (revoke_failed, the alarm, and the reconciler retrying), never a
-		// quiet success. A request never granted changed nothing.
-		if errors.Is(err, ErrNotManaged) && r.Status != access.Active && r.GrantedAt == nil {
-			err = nil
-		}
-		if err != nil {
-			return surface(fmt.Errorf("end %s: remove access: %w", r.ID, err))
-		}
-	}
 	detail := map[string]string{}
 	if len(task.Error) > 0 {
 		detail["error"] = summarize(task.Error)
 	}
+	from := r.Status
 	if to == access.TimedOut && r.Status == access.Approved {
 		// The approval was recorded but never reached the workflow before
 		// the level timed out; nothing was granted, so the request failed.
@@ -246,7 +276,30 @@ func (h *Handler) End(ctx context.Context, task workflow.EndTask) error {
 	case to == access.Revoked && r.RevokeRequestedBy != "":
 		actor = r.RevokeRequestedBy
 	}
-	err = h.Store.End(ctx, r, to, h.Now().UTC(), actor, detail)
+	record := func(ctx context.Context, lease *store.Lease) error {
+		return h.Store.EndUnder(ctx, lease, r, to, h.Now().UTC(), actor, detail)
+	}
+	if from == access.Active || from == access.Approved || to == access.Failed {
+		p, err := h.provider(r)
+		if err != nil {
+			return err
+		}
+		removeErr, recordErr := change(ctx, p, Grant{RequestID: r.ID, Principal: r.Requester, Target: r.Target}, true, record)
+		// A role that is not managed now but was when the grant was
+		// applied (the request is active) still trusts the requester, and
+		// this service may no longer change it: that is a failed revoke
+		// (revoke_failed, the alarm, and the reconciler retrying), never a
+		// quiet success. A request never granted changed nothing.
+		if errors.Is(removeErr, ErrNotManaged) && from != access.Active && r.GrantedAt == nil {
+			removeErr, recordErr = nil, record(ctx, nil)
+		}
+		if removeErr != nil {
+			return surface(fmt.Errorf("end %s: remove access: %w", r.ID, removeErr))
+		}
+		err = recordErr
+	} else {
+		err = record(ctx, nil)
+	}
 	var te *access.ErrTransition
 	if errors.As(err, &te) && te.From.Terminal() {
 		// Someone else ended it first (e.g. denied while the timeout fired);

@@ -140,6 +140,12 @@ func checkPrincipal(principal string) error {
 // them and the request as source identity, until ExpiresAt. The time
 // condition means access ends even if revocation never runs.
 func (p *IAMRoleTrust) Apply(ctx context.Context, g Grant) error {
+	return p.ApplyRecorded(ctx, g, nil)
+}
+
+// ApplyRecorded is Apply ending in record, made while the role's lease is
+// held: the write recording the grant also gives the lease up.
+func (p *IAMRoleTrust) ApplyRecorded(ctx context.Context, g Grant, record Record) error {
 	if err := checkPrincipal(g.Principal); err != nil {
 		return fmt.Errorf("request %s: %w", g.RequestID, err)
 	}
@@ -147,7 +153,7 @@ func (p *IAMRoleTrust) Apply(ctx context.Context, g Grant) error {
 	return p.edit(ctx, g.Target.Param(target.RoleARN), func(e *roleEdit) {
 		e.grants.remove(statementID(g.RequestID))
 		e.grants = append(e.grants, st)
-	})
+	}, record)
 }
 
 // trustStatement is the statement a grant adds to the role's trust policy.
@@ -194,10 +200,15 @@ func (p *IAMRoleTrust) Describe(g Grant) map[string]string {
 // half way never leaves sessions undenied with the trust gone. Removing
 // what is not there succeeds.
 func (p *IAMRoleTrust) Remove(ctx context.Context, g Grant) error {
+	return p.RemoveRecorded(ctx, g, nil)
+}
+
+// RemoveRecorded is Remove ending in record, as ApplyRecorded.
+func (p *IAMRoleTrust) RemoveRecorded(ctx context.Context, g Grant, record Record) error {
 	return p.edit(ctx, g.Target.Param(target.RoleARN), func(e *roleEdit) {
 		e.grants.remove(statementID(g.RequestID))
 		e.denySessions(g)
-	})
+	}, record)
 }
 
 // Present reports whether the request's statement is in the role's trust
@@ -233,7 +244,13 @@ type roleEdit struct {
 // writes what changed. It starts again (up to three times) when the lease
 // was lost during the edit: another writer may have written meanwhile,
 // so the edit is rebuilt from the stored state and written again.
-func (p *IAMRoleTrust) edit(ctx context.Context, roleARN string, change func(*roleEdit)) error {
+//
+// A non-nil record is called after the writes, with the lease still
+// held: its write gives the lease up and is the check after the writes
+// (ErrLeaseLost starts again, as a failed release does). If it fails
+// otherwise, nothing was recorded: the lease is released and its error
+// returned.
+func (p *IAMRoleTrust) edit(ctx context.Context, roleARN string, change func(*roleEdit), record Record) error {
 	name, err := roleName(roleARN)
 	if err != nil {
 		return err
@@ -252,9 +269,18 @@ func (p *IAMRoleTrust) edit(ctx context.Context, roleARN string, change func(*ro
 			return &TransientError{Err: fmt.Errorf("lock role %s: %w", name, err)}
 		}
 		err = p.editUnder(ctx, lease, name, change, force)
-		// Giving the lease up is the check after the writes: it fails
-		// if the lease was lost meanwhile.
-		if rerr := lease.Release(); err == nil && rerr != nil {
+		if err == nil && record != nil {
+			if err = record(ctx, lease); err == nil {
+				return nil
+			}
+			// Not recorded: the lease is still held, unless it was lost.
+			_ = lease.Release()
+			if !errors.Is(err, store.ErrLeaseLost) {
+				return err
+			}
+		} else if rerr := lease.Release(); err == nil && rerr != nil {
+			// Giving the lease up is the check after the writes: it
+			// fails if the lease was lost meanwhile.
 			err = classifyStore(rerr)
 		}
 		if !errors.Is(err, store.ErrLeaseLost) {

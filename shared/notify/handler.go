@@ -23,6 +23,7 @@ type Store interface {
 	GetRequest(context.Context, string) (*access.Request, error)
 	RequestApproval(ctx context.Context, r *access.Request, level int, taskToken string, links []store.Link, at time.Time) error
 	MoveOn(ctx context.Context, r *access.Request, level int, step access.TimeoutStep, at time.Time) error
+	SetHoldToken(ctx context.Context, id, token string) (*access.Request, error)
 	Record(ctx context.Context, ev access.Event) error
 	// History, PolicyVersion and CurrentPolicy give the details a request
 	// does not carry: comments, errors, approvers' phone numbers and
@@ -62,7 +63,8 @@ func (m Message) channel() string {
 }
 
 // Handler runs the workflow's notify tasks: AwaitApproval (ask a level),
-// LevelTimedOut (decide what a timeout leads to), AnnounceBreakGlass, and
+// LevelTimedOut (decide what a timeout leads to), AnnounceBreakGlass,
+// Hold (wait out the window, telling the requester it was granted), and
 // Outcome (tell the requester what became of their request).
 type Handler struct {
 	Store Store
@@ -126,6 +128,12 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, err
 			return nil, fmt.Errorf("notify: payload: %w", err)
 		}
 		return nil, h.Outcome(ctx, task)
+	case workflow.ActionHold:
+		var task workflow.HoldTask
+		if err := json.Unmarshal(payload, &task); err != nil {
+			return nil, fmt.Errorf("notify: payload: %w", err)
+		}
+		return nil, h.Hold(ctx, task)
 	case workflow.ActionBreakGlass:
 		var task workflow.ApprovalTask
 		if err := json.Unmarshal(payload, &task); err != nil {

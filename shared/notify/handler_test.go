@@ -439,6 +439,70 @@ func TestHandleOutcome(t *testing.T) {
 	}
 }
 
+// TestHandleHold: the hold stores the task token on the active request
+// and tells the requester the notice it carries, from the request the
+// write returned; a notice that cannot be sent never fails the hold, a
+// revoke asked for before it ends it at once (the Catch matches the type
+// name), and a request no longer active holds nothing and hears nothing.
+func TestHandleHold(t *testing.T) {
+	fs := storetest.New(chainRequest()).WithPolicy(3, channelsPolicy)
+	r := only(fs)
+	r.Status = access.Active
+	h, email, _, _, logs := newHandler(fs)
+	hold := func(notice string) error {
+		b, _ := json.Marshal(workflow.HoldTask{Action: workflow.ActionHold, RequestID: r.ID, TaskToken: "hold-token", Notice: notice})
+		_, err := h.Handle(context.Background(), b)
+		return err
+	}
+	if err := hold(OutcomeGranted); err != nil {
+		t.Fatalf("hold: %v", err)
+	}
+	if fs.HoldTokens[r.ID] != "hold-token" {
+		t.Errorf("hold token %q, want it stored", fs.HoldTokens[r.ID])
+	}
+	if len(email.sent) != 1 || email.sent[0].To != "alice@example.com" || !strings.Contains(email.sent[0].Subject, "granted") {
+		t.Fatalf("sent = %+v; want the granted notice to alice", email.sent)
+	}
+	// After an extension's regrant: held again, nobody told.
+	email.sent = nil
+	if err := hold(""); err != nil || len(email.sent) != 0 {
+		t.Errorf("hold without a notice: err %v, sent %d", err, len(email.sent))
+	}
+	// Mail down: the hold still holds.
+	email.fail = map[string]bool{"alice@example.com": true}
+	if err := hold(OutcomeGranted); err != nil {
+		t.Errorf("hold with mail failing = %v, want nil", err)
+	}
+	if !strings.Contains(logs.String(), "outcome notice not sent") {
+		t.Errorf("the unsent notice is not logged: %s", logs.String())
+	}
+	email.fail = nil
+	// A revoke asked for before the hold: told, then ended at once.
+	r.RevokeRequestedBy = "bob@example.com"
+	email.sent = nil
+	err := hold(OutcomeGranted)
+	var rr *workflow.RevokeRequested
+	if !errors.As(err, &rr) || rr.By != "bob@example.com" {
+		t.Errorf("hold with a revoke requested = %v, want RevokeRequested by bob", err)
+	}
+	if len(email.sent) != 1 {
+		t.Errorf("hold with a revoke requested sent %d notices, want the granted one", len(email.sent))
+	}
+	if got := fmt.Sprintf("%T", err); got != "*workflow.RevokeRequested" {
+		t.Errorf("error type %s: the state machine's Catch matches RevokeRequested", got)
+	}
+	// No longer active: refused, nothing sent, no token kept.
+	r.Status, r.RevokeRequestedBy = access.Revoked, ""
+	delete(fs.HoldTokens, r.ID)
+	email.sent = nil
+	if err := hold(OutcomeGranted); err == nil {
+		t.Error("hold of a revoked request succeeded")
+	}
+	if len(email.sent) != 0 || fs.HoldTokens[r.ID] != "" {
+		t.Errorf("refused hold sent %d, kept token %q", len(email.sent), fs.HoldTokens[r.ID])
+	}
+}
+
 func TestRequesterEmail(t *testing.T) {
 	for person, want := range map[string]string{
 		"alice@example.com":     "alice@example.com",

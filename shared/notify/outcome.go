@@ -14,6 +14,7 @@ import (
 	"github.com/jitaccess/jit/shared/access"
 	"github.com/jitaccess/jit/shared/target"
 	"github.com/jitaccess/jit/shared/untrusted"
+	"github.com/jitaccess/jit/shared/workflow"
 )
 
 // ActionOutcome is the notify action that tells the requester what became
@@ -51,27 +52,57 @@ func (h *Handler) Outcome(ctx context.Context, task OutcomeTask) error {
 	if err != nil {
 		return fmt.Errorf("outcome notice: %w", err)
 	}
+	return h.tell(ctx, r, task.Outcome)
+}
+
+// Hold stores the Hold task's token on the active request, so revoke and
+// extend can signal the running execution, and then tells the requester
+// the task's notice (that access was granted). The write returns the
+// request, so the notice needs no read. A notice that cannot be sent is
+// logged and never fails the hold: access must not wait on mail. A
+// revoke asked for before the hold began could not be signalled: the
+// hold ends at once with workflow.RevokeRequested.
+func (h *Handler) Hold(ctx context.Context, task workflow.HoldTask) error {
+	r, err := h.Store.SetHoldToken(ctx, task.RequestID, string(task.TaskToken))
+	if err != nil {
+		return fmt.Errorf("hold %s: %w", task.RequestID, err)
+	}
+	if task.Notice != "" {
+		if !knownOutcome(task.Notice) {
+			h.Logger.ErrorContext(ctx, "hold: unknown notice", "request", r.ID, "notice", task.Notice)
+		} else if err := h.tell(ctx, r, task.Notice); err != nil {
+			h.Logger.WarnContext(ctx, "outcome notice not sent", "request", r.ID, "outcome", task.Notice, "error", err.Error())
+		}
+	}
+	if r.RevokeRequestedBy != "" {
+		return &workflow.RevokeRequested{ID: r.ID, By: r.RevokeRequestedBy}
+	}
+	return nil
+}
+
+// tell emails r's requester the notice of outcome.
+func (h *Handler) tell(ctx context.Context, r *access.Request, outcome string) error {
 	doc, err := h.policy(ctx, r.PolicyVersion)
 	if err != nil {
 		return fmt.Errorf("outcome notice: %w", err)
 	}
 	to, ok := RequesterEmail(access.DirectoryOf(doc).Identify(r.Requester))
 	if !ok {
-		h.Logger.InfoContext(ctx, "requester is no identified person; outcome not sent", "request", r.ID, "outcome", task.Outcome, "requester", r.Requester)
+		h.Logger.InfoContext(ctx, "requester is no identified person; outcome not sent", "request", r.ID, "outcome", outcome, "requester", r.Requester)
 		return nil
 	}
 	var history []access.Event
-	if needsHistory(r, task.Outcome) {
+	if needsHistory(r, outcome) {
 		if history, err = h.Store.History(ctx, r.ID); err != nil {
 			return fmt.Errorf("outcome notice: %w", err)
 		}
 	}
-	m, err := OutcomeEmail(r, task.Outcome, history, to)
+	m, err := OutcomeEmail(r, outcome, history, to)
 	if err != nil {
 		return err
 	}
-	if h.sendAll(ctx, r, []Message{m}, nil, map[string]string{"notice": task.Outcome}) == 0 {
-		return fmt.Errorf("outcome notice %s for %s: could not be sent", task.Outcome, r.ID)
+	if h.sendAll(ctx, r, []Message{m}, nil, map[string]string{"notice": outcome}) == 0 {
+		return fmt.Errorf("outcome notice %s for %s: could not be sent", outcome, r.ID)
 	}
 	return nil
 }

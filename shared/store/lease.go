@@ -192,8 +192,7 @@ func (l *Lease) Release() error {
 	// A fresh context: release even if the caller's ended.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	in, err := updateItem(l.s.table, key(leasePK(l.name), skLease), l.held(),
-		expression.Remove(expression.Name(attrLeaseOwner)).Remove(expression.Name(attrLeaseUntil)))
+	in, err := updateItem(l.s.table, key(leasePK(l.name), skLease), l.held(), giveUp())
 	if err != nil {
 		return fmt.Errorf("release lease %s: %w", l.name, err)
 	}
@@ -212,14 +211,30 @@ func (l *Lease) Release() error {
 	return nil
 }
 
+// giveUp is the update that ends a lease, keeping the state stored with
+// it. (A builder holds a map that its methods change: one per write.)
+func giveUp() expression.UpdateBuilder {
+	return expression.Remove(expression.Name(attrLeaseOwner)).Remove(expression.Name(attrLeaseUntil))
+}
+
+// releaseItem is Release as an item of another write's transaction (the
+// one recording the outcome of the edit the lease protected): the
+// transaction fails if the lease is no longer ours.
+func (l *Lease) releaseItem() (types.TransactWriteItem, error) {
+	w, err := conditionalUpdate(l.s.table, key(leasePK(l.name), skLease), l.held(), giveUp())
+	if err != nil {
+		return w, fmt.Errorf("release lease %s: %w", l.name, err)
+	}
+	return w, nil
+}
+
 // release gives up a lease of owner's, whatever its time, if it is still
 // theirs.
 func (s *Store) release(name, owner string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	in, err := updateItem(s.table, key(leasePK(name), skLease),
-		expression.Name(attrLeaseOwner).Equal(expression.Value(owner)),
-		expression.Remove(expression.Name(attrLeaseOwner)).Remove(expression.Name(attrLeaseUntil)))
+		expression.Name(attrLeaseOwner).Equal(expression.Value(owner)), giveUp())
 	if err != nil {
 		return
 	}

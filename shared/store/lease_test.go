@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jitaccess/jit/shared/access"
 	"github.com/jitaccess/jit/shared/store"
 )
 
@@ -86,5 +87,72 @@ func TestLeaseOutlivesDeadline(t *testing.T) {
 	defer l.Release()
 	if !l.Until().After(deadline) {
 		t.Fatalf("lease until %s, want after the caller's deadline %s", l.Until(), deadline)
+	}
+}
+
+// TestOutcomeReleasesLease: the write recording a grant (or an end) made
+// under a role's lease gives the lease up in the same transaction, and
+// records nothing once the lease was lost: the holder's IAM writes may
+// have been overwritten by the next holder's, so it must write again
+// before the outcome stands.
+func TestOutcomeReleasesLease(t *testing.T) {
+	s := newStore()
+	ctx := testContext(t)
+	r, links := pendingWithLinks(t, s, 1)
+	walk(t, s, r.ID, links, []access.Status{access.Approved})
+	at := stepAt(1)
+
+	// Lost: the lease ran out and another holder took it.
+	name := unique(t, "role/outcome")
+	lost, err := s.Lock(context.WithoutCancel(ctx), name, 200*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	next, err := s.Lock(ctx, name, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.ActivateUnder(ctx, lost, read(t, s, r.ID), at, at.Add(time.Hour), nil)
+	if !errors.Is(err, store.ErrLeaseLost) {
+		t.Fatalf("ActivateUnder a lost lease = %v, want ErrLeaseLost", err)
+	}
+	if got := read(t, s, r.ID).Status; got != access.Approved {
+		t.Errorf("after the refused record, status %s, want approved (nothing written)", got)
+	}
+	if err := next.Check(ctx); err != nil {
+		t.Errorf("the refused record touched the next holder's lease: %v", err)
+	}
+
+	// Held: the grant is recorded and the lease is free at once.
+	if err := s.ActivateUnder(ctx, next, read(t, s, r.ID), at, at.Add(time.Hour), nil); err != nil {
+		t.Fatalf("ActivateUnder the held lease: %v", err)
+	}
+	if got := read(t, s, r.ID).Status; got != access.Active {
+		t.Errorf("status %s, want active", got)
+	}
+	if err := next.Check(ctx); !errors.Is(err, store.ErrLeaseLost) {
+		t.Errorf("after the record, the lease is still held (Check = %v)", err)
+	}
+	quick, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	again, err := s.Lock(quick, name, time.Minute)
+	if err != nil {
+		t.Fatalf("Lock after the record released the lease: %v", err)
+	}
+	// A record refused for the request's sake leaves the lease held.
+	err = s.EndUnder(ctx, again, &access.Request{ID: r.ID, Resource: r.Resource, Requester: r.Requester, Status: access.Approved}, access.Cancelled, at, access.System, nil)
+	var te *access.ErrTransition
+	if !errors.As(err, &te) || te.From != access.Active {
+		t.Fatalf("EndUnder cancelled from active = %v, want a refused transition from active", err)
+	}
+	if err := again.Check(ctx); err != nil {
+		t.Errorf("a refused record released the lease: %v", err)
+	}
+	if err := s.EndUnder(ctx, again, read(t, s, r.ID), access.Revoked, at, "alice", nil); err != nil {
+		t.Fatalf("EndUnder revoked: %v", err)
+	}
+	if err := again.Check(ctx); !errors.Is(err, store.ErrLeaseLost) {
+		t.Errorf("after the end, the lease is still held (Check = %v)", err)
 	}
 }

@@ -33,6 +33,10 @@ type move struct {
 	// set holds extra attributes to write with the status (values as the
 	// attributevalue package marshals them).
 	set map[string]any
+	// release, when set, is a role lease the same write gives up: the
+	// outcome of the edit it protected is recorded only while the lease is
+	// still its holder's (ErrLeaseLost otherwise, and nothing is written).
+	release *Lease
 }
 
 // transition makes the move from the status the caller read. When
@@ -64,6 +68,9 @@ func (s *Store) transition(ctx context.Context, m move) error {
 		err := s.transitionFrom(ctx, m, from)
 		if err == nil {
 			return nil
+		}
+		if m.release != nil && conditionFailed(err, 2) {
+			return fmt.Errorf("move %s to %s: lease %s: %w", id, m.to, m.release.name, ErrLeaseLost)
 		}
 		if now, ok := refusedItem(err, 0); ok {
 			if now == nil {
@@ -106,7 +113,15 @@ func (s *Store) transitionFrom(ctx context.Context, m move, from access.Status) 
 	if err != nil {
 		return err
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{write, ev}})
+	items := []types.TransactWriteItem{write, ev}
+	if m.release != nil {
+		rel, err := m.release.releaseItem()
+		if err != nil {
+			return fmt.Errorf("move %s to %s: %w", id, m.to, err)
+		}
+		items = append(items, rel)
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if err != nil && !conditionFailed(err, 0) && !transactionConflict(err) {
 		return fmt.Errorf("move %s to %s: %w", id, m.to, err)
 	}
@@ -145,12 +160,21 @@ func refusedItem(err error, i int) (it *requestItem, ok bool) {
 // Activate records a successful grant of r (read as approved): active,
 // with the window.
 func (s *Store) Activate(ctx context.Context, r *access.Request, grantedAt, expiresAt time.Time, detail map[string]string) error {
+	return s.ActivateUnder(ctx, nil, r, grantedAt, expiresAt, detail)
+}
+
+// ActivateUnder is Activate for a grant applied under lease (a role's),
+// which the same write gives up: the grant is recorded only while the
+// lease is still its holder's, ErrLeaseLost otherwise (nothing is
+// written then, and the lease is left as it is). A nil lease is Activate.
+func (s *Store) ActivateUnder(ctx context.Context, lease *Lease, r *access.Request, grantedAt, expiresAt time.Time, detail map[string]string) error {
 	return s.transition(ctx, move{
 		seen: r, to: access.Active, at: grantedAt, actor: access.System, detail: detail,
 		set: map[string]any{
 			attrGrantedAt: formatTime(grantedAt),
 			attrExpiresAt: formatTime(expiresAt),
 		},
+		release: lease,
 	})
 }
 
@@ -158,10 +182,16 @@ func (s *Store) Activate(ctx context.Context, r *access.Request, grantedAt, expi
 // cancelled) on behalf of actor, from the status r was read in (or the
 // one it moved to meanwhile, if the end is allowed from there too).
 func (s *Store) End(ctx context.Context, r *access.Request, to access.Status, at time.Time, actor string, detail map[string]string) error {
+	return s.EndUnder(ctx, nil, r, to, at, actor, detail)
+}
+
+// EndUnder is End for access removed under lease, which the same write
+// gives up, as in ActivateUnder.
+func (s *Store) EndUnder(ctx context.Context, lease *Lease, r *access.Request, to access.Status, at time.Time, actor string, detail map[string]string) error {
 	if !to.Terminal() {
 		return fmt.Errorf("end %s: %s is not a final status", r.ID, to)
 	}
-	return s.transition(ctx, move{seen: r, to: to, at: at, actor: actor, detail: detail})
+	return s.transition(ctx, move{seen: r, to: to, at: at, actor: actor, detail: detail, release: lease})
 }
 
 // Link is a decision link as stored: the hash of its token and what the

@@ -110,9 +110,10 @@ const (
 )
 
 // GrantTask is the grant function's payload. Action is "grant" (the
-// default), "hold" (store TaskToken: the Hold task waits on it until the
-// window ends, or a revoke or extend signals it) or "refresh" (re-apply
-// the grant with the request's current window, after an extension).
+// default) or "refresh" (re-apply the grant with the request's current
+// window, after an extension); "hold" (store TaskToken) is what the Hold
+// task sent the grant function before the notify function ran it (see
+// HoldTask), still served for executions started then.
 type GrantTask struct {
 	Action    string `json:"action,omitempty"`
 	RequestID string `json:"request_id"`
@@ -131,6 +132,29 @@ const (
 type GrantResult struct {
 	ExpiresAt        string `json:"expires_at"`
 	RemainingSeconds int64  `json:"remaining_seconds"`
+}
+
+// HoldTask is the payload of the Hold task, run by the notify function:
+// store TaskToken on the active request (the Hold task waits on it until
+// the window ends, or a revoke or extend signals it), then tell the
+// requester Notice, if any: "granted" after the grant, nothing after an
+// extension's regrant. Telling there rather than in a state of its own
+// saves a state transition and a read of the request per grant.
+type HoldTask struct {
+	Action    string `json:"action"`
+	RequestID string `json:"request_id"`
+	TaskToken Secret `json:"task_token"`
+	Notice    string `json:"notice,omitempty"`
+}
+
+// RevokeRequested ends a Hold at once: a revoke was asked for before the
+// hold began, so it could not be signalled. Its type name is what the
+// state machine's Catch matches (the Lambda runtime reports it as the
+// error type).
+type RevokeRequested struct{ ID, By string }
+
+func (e *RevokeRequested) Error() string {
+	return fmt.Sprintf("request %s: revoke requested by %s", e.ID, e.By)
 }
 
 // Signal is what the API sends to end a Hold early: Action "revoke" or

@@ -380,8 +380,9 @@ func (r *Results) functionsSection(b *strings.Builder) {
 
 func (r *Results) findingsSection(b *strings.Builder) {
 	w := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
-	w("## The three biggest costs in our code path\n\n")
-	w("From the call counts in §5 (approve → grant → expire lifecycle) and the in-process split in §4. Proposed fixes only; nothing outside the benchmarks was changed.\n\n")
+	w("## The biggest costs left in our code path\n\n")
+	w("From the call counts in §5 (approve → grant → expire lifecycle), the binary sizes in §6 and the in-process split in §4. ")
+	w("Already done: every status change is conditional on the status its caller read and reads again only on a conflict (the refusal carries the item, `ReturnValuesOnConditionCheckFailure`); single-item writes (lease, hold token, revoke intent, audit records) are conditional `PutItem`/`UpdateItem`, not transactions; the role lease returns its state from the write that takes it and is given up inside the transaction that records the grant or the end; the Hold task tells the requester of the grant from the request its write returned; the choices leading to a grant test the scheduled start themselves.\n\n")
 	var life *Lifecycle
 	if r.Calls != nil {
 		for _, l := range r.Calls.Lifecycles {
@@ -415,16 +416,13 @@ func (r *Results) findingsSection(b *strings.Builder) {
 		}
 		return n
 	}
-	getItems, twi := count("dynamodb GetItem"), count("dynamodb TransactWriteItems")
-	w("1. **The same request item is read again and again.** `store.transition` does a consistent `GetItem` of the request before every status change (to learn the status it leaves), although each caller has just read it: decide reads it to check the link and then `Decide` reads it again; grant and revoke call `GetRequest` and then `Activate`/`End` read it again; the revoke route reads it (`visible`) and then reads it again for the hold token. ")
-	w("Evidence: %d `GetItem`s against %d `TransactWriteItems` in one approve → grant → expire lifecycle (decide %d, grant %d, revoke %d), all consistent reads on the request's critical path: decide's reads come before `SendTaskSuccess`, grant's before and after the IAM write. ",
-		getItems, twi, stepCount("DecideFunction", "dynamodb GetItem"), stepCount("GrantFunction", "dynamodb GetItem"), stepCount("RevokeFunction", "dynamodb GetItem"))
-	w("*Fix:* pass the status (and `updated_at`) the caller read into the move and make that the transaction's condition, reading again only when the condition fails (to say who won); return the hold token with the request read. Saves one consistent read and one round trip per transition (approve, activate, expire/revoke) and one per revoke call.\n")
-	w("2. **Every single-item write is a transaction.** The store's DynamoDB interface has only `GetItem`, `Query` and `TransactWriteItems`, so writes that touch one item also go through `TransactWriteItems`: the role lease's take and release (around every grant and every revoke), `SetHoldToken`, `RequestRevoke`. ")
-	w("DynamoDB performs two underlying writes of every item in a transaction (prepare and commit), so each costs twice the write capacity of a plain conditional write ([transactions: capacity](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html#transaction-capacity-handling)). ")
-	w("Evidence: grant made %d and revoke %d `TransactWriteItems` in one lifecycle for one status change each; of the lifecycle's %d transactions, the lease take/release pairs and the hold token are single-item. The lease pair also adds two sequential round trips to approve → grant and to expiry/revoke → removal. ",
-		stepCount("GrantFunction", "dynamodb TransactWriteItems"), stepCount("RevokeFunction", "dynamodb TransactWriteItems"), twi)
-	w("*Fix:* add `PutItem`/`UpdateItem`/`DeleteItem` to the interface and use conditional single-item writes for the lease, hold token and revoke intent; release the lease inside the transaction that records `active` or the end (one round trip fewer per edit), keeping its TTL for a crashed holder.\n")
+	getItems := count("dynamodb GetItem")
+	w("1. **Each hop still reads the request it was handed.** The workflow carries only the request id, so every function it invokes starts with a consistent `GetItem` of the request: grant (%d), each outcome notice (notify made %d reads besides the approval's), revoke (%d, one of them the lease check before the trust write), and decide reads the link and then the request (%d). ",
+		stepCount("GrantFunction", "dynamodb GetItem"), stepCount("NotifyFunction", "dynamodb GetItem"), stepCount("RevokeFunction", "dynamodb GetItem"), stepCount("DecideFunction", "dynamodb GetItem"))
+	w("Evidence: %d `GetItem`s in one approve → grant → expire lifecycle. ", getItems)
+	w("*Fix:* put the request as its last write left it (`ReturnValues: ALL_NEW`) into the task's result and the next task's payload; the next write's condition still refuses a stale copy, so a read is needed only on a conflict. Saves one read per hop.\n")
+	w("2. **Each end is told in a state of its own, and the binaries carry every SDK method.** TellExpired, TellRevoked and TellDenied are a state transition, a Lambda invocation and a read each, after the work is done; telling from the task that ended the request (as Hold tells of the grant) saves all three. ")
+	w("The api, decide and notify binaries (§6) are larger than the others because `text/template` and `html/template` call methods by name (`reflect.Value.MethodByName`), which makes the Go linker keep every exported method of every linked type, the AWS clients' included. *Fix:* render pages and emails with code generated from the templates, or plain `strings.Builder` writers, so dead-code elimination works again.\n")
 	parse := ""
 	if p := r.PolicyParse; p != nil {
 		parse = fmt.Sprintf(" Parsing the %d-byte e2e policy alone takes %s, %d allocations and %d KB (`BenchmarkPolicyParse`)", p.DocumentBytes, d(float64(p.NsPerOp)/1e6), p.AllocsPerOp, p.BytesPerOp/1024)
@@ -437,9 +435,9 @@ func (r *Results) findingsSection(b *strings.Builder) {
 	if r.policyBytes() > 4096 {
 		size += ", so the item is over 4 KB and each strongly consistent read costs two read units"
 	}
-	w("3. **Every create reads the whole policy document and parses it again.** `api.Handler.policy` does a consistent `GetItem` of `POLICY#CURRENT`, whose item carries the full YAML (%s), and runs `policy.Parse` on it for every request.%s%s: most of the CPU and garbage our code produces per create. ",
+	w("3. **Every create reads the whole policy document.** `api.Handler.policy` does a consistent `GetItem` of `POLICY#CURRENT`, whose item carries the full YAML (%s), although a warm function parses each version only once.%s%s. ",
 		size, parse, ours)
-	w("*Fix:* keep the parsed document in the warm function keyed by version, and read only the version (a `ProjectionExpression`, or a small pointer item), re-reading and re-parsing only when it changed.\n\n")
+	w("*Fix:* read only the version (a `ProjectionExpression`, or a small pointer item) and the document only when the version changed.\n\n")
 	w("Also found (correctness and capacity, not cost): one role holds only as many grants as fit its trust policy (about %d statements at IAM's default 2,048-character quota; see the one-role probe in §1–3), so concurrent grants beyond that fail by design until the quota is raised. ", r.statementsFit())
 	w("In this local cloud, moto's `/moto-api/data.json` (which the inbox polls every 250 ms) serializes the emulator's whole state: after ~40 requests one read took 2–3 s of moto's only Python process, which slows everything else; the benchmark turns that poll off (`cloud.Options.InboxPoll`) and reads SES calls at the edge instead.\n\n")
 }

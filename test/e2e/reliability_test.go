@@ -1249,6 +1249,13 @@ func TestBadInputChangesNothing(t *testing.T) {
 		old, existed := before[k]
 		switch {
 		case existed && old == v:
+		case strings.HasPrefix(k, "LEASE#"):
+			// A role's lease item keeps every grant statement of the role,
+			// bob's included, and other tests' grants and revokes edit it
+			// meanwhile. A bad input that granted or revoked anything
+			// would also have changed a request or written an event, which
+			// the other cases catch.
+			others++
 		case k == fixtureLinkKey, mentionsOurs(v), existed && mentionsOurs(old):
 			t.Errorf("bad input changed the table: %s\n before: %s\n after:  %s", k, old, v)
 		default:

@@ -147,6 +147,25 @@ func (m *Memory) HoldToken(_ context.Context, id string) (string, error) {
 	return t, nil
 }
 
+// SetHoldToken keeps the active request's workflow token and returns the
+// request; any other status is refused, as the store's conditional write
+// refuses it.
+func (m *Memory) SetHoldToken(_ context.Context, id, token string) (*access.Request, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.Requests[id]
+	if !ok {
+		return nil, fmt.Errorf("hold %s: %w", id, access.ErrNotFound)
+	}
+	if r.Status != access.Active {
+		return nil, &access.ErrTransition{ID: id, From: r.Status, To: access.Active}
+	}
+	m.HoldTokens[id] = token
+	m.Changes = append(m.Changes, "hold")
+	c := *r
+	return &c, nil
+}
+
 // RequestRevoke marks the request for revocation.
 func (m *Memory) RequestRevoke(_ context.Context, r *access.Request, by string, _ time.Time) error {
 	m.mu.Lock()

@@ -18,7 +18,10 @@ import (
 )
 
 // SSM reads a SecureString parameter (decrypted) and keeps it for TTL,
-// so a rotated value is picked up without a redeploy.
+// so a rotated value is picked up without a redeploy. A parameter that
+// does not exist is remembered as missing for TTL too: where the secret is
+// not configured (Slack not set up), every message would otherwise cost a
+// GetParameter call; a parameter created later is seen within TTL.
 type SSM struct {
 	API interface {
 		GetParameter(context.Context, *ssm.GetParameterInput, ...func(*ssm.Options)) (*ssm.GetParameterOutput, error)
@@ -29,6 +32,7 @@ type SSM struct {
 
 	mu      sync.Mutex
 	value   string
+	missing error // the parameter did not exist at fetched
 	fetched time.Time
 }
 
@@ -40,13 +44,14 @@ func (s *SSM) Get(ctx context.Context) (string, error) {
 	if s.Now != nil {
 		now = s.Now()
 	}
-	if s.value != "" && now.Sub(s.fetched) < s.TTL {
-		return s.value, nil
+	if (s.value != "" || s.missing != nil) && now.Sub(s.fetched) < s.TTL {
+		return s.value, s.missing
 	}
 	out, err := s.API.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(s.Name), WithDecryption: aws.Bool(true)})
 	var missing *ssmtypes.ParameterNotFound
 	if errors.As(err, &missing) {
-		return "", fmt.Errorf("not configured: SSM parameter %s does not exist", s.Name)
+		s.value, s.missing, s.fetched = "", fmt.Errorf("not configured: SSM parameter %s does not exist", s.Name), now
+		return "", s.missing
 	}
 	if err != nil {
 		return "", fmt.Errorf("read SSM parameter %s: %w", s.Name, err)
@@ -54,6 +59,6 @@ func (s *SSM) Get(ctx context.Context) (string, error) {
 	if out.Parameter == nil || strings.TrimSpace(aws.ToString(out.Parameter.Value)) == "" {
 		return "", fmt.Errorf("SSM parameter %s is empty", s.Name)
 	}
-	s.value, s.fetched = strings.TrimSpace(aws.ToString(out.Parameter.Value)), now
+	s.value, s.missing, s.fetched = strings.TrimSpace(aws.ToString(out.Parameter.Value)), nil, now
 	return s.value, nil
 }

@@ -43,8 +43,25 @@ func TestSSMKeepsTheValueForTTL(t *testing.T) {
 	if v, _ := s.Get(context.Background()); v != "xoxb-2" || api.calls != 2 {
 		t.Errorf("after the TTL: %q after %d reads", v, api.calls)
 	}
-	missing := &SSM{API: &fakeSSM{}, Name: "/jit/none", TTL: time.Minute}
-	if _, err := missing.Get(context.Background()); err == nil || !strings.Contains(err.Error(), "does not exist") {
-		t.Errorf("missing parameter: %v", err)
+}
+
+// TestSSMRemembersAMissingParameter: a secret that is not configured costs
+// one read per TTL, not one per message; once created it is seen after
+// the TTL.
+func TestSSMRemembersAMissingParameter(t *testing.T) {
+	now := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	api := &fakeSSM{}
+	s := &SSM{API: api, Name: "/jit/none", TTL: time.Minute, Now: func() time.Time { return now }}
+	for i := 0; i < 3; i++ {
+		if _, err := s.Get(context.Background()); err == nil || !strings.Contains(err.Error(), "does not exist") {
+			t.Fatalf("missing parameter: %v", err)
+		}
+	}
+	if api.calls != 1 {
+		t.Errorf("%d reads of a missing parameter within the TTL, want 1", api.calls)
+	}
+	api.value, now = "xoxb-3", now.Add(2*time.Minute)
+	if v, err := s.Get(context.Background()); v != "xoxb-3" || err != nil || api.calls != 2 {
+		t.Errorf("after the TTL: %q, %v after %d reads", v, err, api.calls)
 	}
 }
